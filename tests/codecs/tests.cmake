@@ -1,0 +1,1 @@
+pg2sr_add_test_dir(codecs LIBS pg2sr_codecs NEEDS_POSTGRES)
