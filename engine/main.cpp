@@ -1,9 +1,41 @@
-// pg2sr command line: placeholder until the CLI lands.
+// pg2sr command line: parses arguments and dispatches to engine/commands.
+#include <CLI/CLI.hpp>
+
 #include <iostream>
 
+#include "engine/commands.hpp"
+#include "engine/logging.hpp"
 #include "engine/version.hpp"
 
-int main() {
-  std::cout << pg2sr::engine::version_report();
-  return 0;
+int main(int argc, char** argv) {
+  CLI::App app{"pg2sr: PostgreSQL -> StarRocks change data capture (snapshot + logical replication)"};
+  app.require_subcommand(0, 1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->default_val("info");
+  bool show_version = false;
+  app.add_flag("-V,--version", show_version, "Print versions of pg2sr and its libraries, and the allocator in use");
+
+  std::string config_file;
+  auto* run = app.add_subcommand("run", "Run the pipeline described by the configuration file");
+  run->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  auto* check = app.add_subcommand("check", "Validate the configuration file (and the source, when live)");
+  check->add_option("-c,--config", config_file, "TOML configuration file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : pg2sr::engine::exit_config;
+  }
+  if (show_version) {
+    std::cout << pg2sr::engine::version_report();
+    return 0;
+  }
+  if (!pg2sr::engine::setup_logging(log_level)) {
+    std::cerr << "pg2sr: --log-level: unknown level \"" << log_level << "\" (trace, debug, info, warn, error, off)\n";
+    return pg2sr::engine::exit_config;
+  }
+  if (*run) return pg2sr::engine::run_pipeline(config_file);
+  if (*check) return pg2sr::engine::run_check(config_file);
+  std::cout << app.help();
+  return pg2sr::engine::exit_config;
 }

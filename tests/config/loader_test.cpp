@@ -1,0 +1,208 @@
+// The TOML loader: a valid full file, and every kind of bad input reported with its
+// exact file:line:col, all problems at once, secrets never echoed.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "config/config.hpp"
+
+using namespace pg2sr::config;
+
+namespace {
+
+// The problems a text produces, as the user sees them; empty when it loads.
+std::vector<std::string> problems_of(const std::string& text) {
+  try {
+    load_string(text, "p.toml");
+  } catch (const config_error& e) {
+    std::vector<std::string> out;
+    for (const auto& p : e.problems()) out.push_back(p.to_string());
+    return out;
+  }
+  return {};
+}
+
+bool contains(const std::vector<std::string>& lines, const std::string& needle) {
+  for (const auto& l : lines)
+    if (l.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+std::string dump(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += l + "\n";
+  return s;
+}
+
+const std::string minimal_synthetic = R"([pipeline]
+name = "t"
+[source]
+kind = "synthetic"
+[sink]
+kind = "null"
+)";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(loader)
+
+BOOST_AUTO_TEST_CASE(loads_the_full_example_with_every_key) {
+  setenv("PG2SR_SOURCE_PASSWORD", "s3cr3t-source", 1);
+  setenv("PG2SR_STARROCKS_PASSWORD", "s3cr3t-sr", 1);
+  auto cfg = load_file(std::string(std::getenv("PG2SR_SOURCE_DIR")) + "/config/examples/full.toml");
+  BOOST_TEST(cfg.pipeline.name == "shop");
+  BOOST_TEST(cfg.pipeline.max_in_flight_bytes == 64ull << 20);
+  BOOST_TEST(cfg.source.postgres.dbname == "shop");
+  BOOST_TEST(cfg.source.postgres.password.reveal() == "s3cr3t-source");
+  BOOST_TEST(cfg.source.slot == "pg2sr_shop");
+  BOOST_TEST((cfg.source.publication_mode == publication_mode::filtered));
+  BOOST_TEST(cfg.snapshot.chunk_rows == 50000u);
+  BOOST_TEST(cfg.tables.exclude.size() == 1u);
+  BOOST_TEST(cfg.tables.overrides.at("public.events").key_column == "event_id");
+  BOOST_TEST(cfg.batch.flush_interval.count() == 1'000'000);
+  BOOST_TEST((cfg.sink.kind == sink_kind::starrocks));
+  BOOST_TEST(cfg.sink.starrocks.password.reveal() == "s3cr3t-sr");
+  BOOST_TEST(cfg.sink.starrocks.max_concurrent_loads == 4);
+}
+
+BOOST_AUTO_TEST_CASE(defaults_fill_what_is_left_out) {
+  auto cfg = load_string(minimal_synthetic, "p.toml");
+  BOOST_TEST(cfg.pipeline.state_dir.string() == "pg2sr-state/t");
+  BOOST_TEST(cfg.batch.max_bytes == 16ull << 20);
+  BOOST_TEST((cfg.snapshot.mode == snapshot_mode::never));  // nothing to snapshot
+  BOOST_TEST(cfg.source.synthetic.max_events == 1'000'000u);
+}
+
+BOOST_AUTO_TEST_CASE(reports_syntax_error_with_position) {
+  auto p = problems_of("[pipeline]\nname = \"x\n");
+  BOOST_REQUIRE_EQUAL(p.size(), 1u);
+  BOOST_TEST(p[0].rfind("p.toml:2:", 0) == 0, dump(p));
+  BOOST_TEST(contains(p, "TOML syntax error"));
+}
+
+BOOST_AUTO_TEST_CASE(reports_unknown_key_with_did_you_mean) {
+  auto p = problems_of(minimal_synthetic + "[batch]\nmax_byte = \"1MiB\"\n");
+  BOOST_TEST(contains(p, "p.toml:8:1: batch.max_byte: unknown key; did you mean \"max_bytes\"?"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_unknown_section) {
+  auto p = problems_of(minimal_synthetic + "[snapshots]\nmode = \"never\"\n");
+  BOOST_TEST(contains(p, "p.toml:7:2: snapshots: unknown key; did you mean \"snapshot\"?"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_wrong_type_with_the_value) {
+  auto p = problems_of(minimal_synthetic + "[batch]\nmax_rows = \"many\"\n");
+  BOOST_TEST(contains(p, "p.toml:8:12: batch.max_rows: expected an integer (got \"many\")"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_out_of_range_value) {
+  auto p = problems_of(minimal_synthetic + "[snapshot]\nparallelism = 0\n");
+  BOOST_TEST(contains(p, "p.toml:8:15: snapshot.parallelism: must be between 1 and 64 (got 0)"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_bad_units) {
+  auto p = problems_of(minimal_synthetic + "[batch]\nflush_interval = 5\nmax_bytes = \"0B\"\n");
+  BOOST_TEST(contains(p, "p.toml:8:18: batch.flush_interval: expected a duration string"), dump(p));
+  BOOST_TEST(contains(p, "p.toml:9:13: batch.max_bytes: must be between 1KiB and 1GiB (got \"0B\")"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_bad_enum_with_suggestion) {
+  auto p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgress\"\n[sink]\nkind = \"null\"\n");
+  BOOST_TEST(contains(p, "p.toml:4:8: source.kind: expected one of \"postgres\", \"synthetic\"; did you mean \"postgres\"?"),
+             dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_missing_required_keys_at_their_table) {
+  auto p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\n[sink]\nkind = \"jsonl\"\n");
+  BOOST_TEST(contains(p, "p.toml:3:1: source.dbname: required key is missing"), dump(p));
+  BOOST_TEST(contains(p, "p.toml:3:1: source.user: required key is missing"), dump(p));
+  BOOST_TEST(contains(p, "p.toml:5:1: sink.path: required key is missing"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_missing_sections) {
+  auto p = problems_of("[pipeline]\nname = \"t\"\n");
+  BOOST_TEST(contains(p, "source.kind: required key is missing"), dump(p));
+  BOOST_TEST(contains(p, "sink.kind: required key is missing"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_conflicting_options) {
+  auto p = problems_of(
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"synthetic\"\nslot = \"s\"\n"
+      "[snapshot]\nmode = \"initial\"\n[sink]\nkind = \"null\"\n");
+  BOOST_TEST(contains(p, "p.toml:5:8: source.slot: applies only with kind = \"postgres\""), dump(p));
+  BOOST_TEST(contains(p, "p.toml:7:8: snapshot.mode: a synthetic source has no tables to snapshot"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_two_password_sources_as_conflict) {
+  auto p = problems_of(
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+      "password_env = \"X\"\npassword_file = \"/tmp/x\"\n[sink]\nkind = \"null\"\n");
+  BOOST_TEST(contains(p, "p.toml:8:17: source.password_file: give only one of"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_invalid_regex) {
+  auto p = problems_of(minimal_synthetic + "[tables]\ninclude = [\"public\\\\.(\"]\n");
+  BOOST_TEST(contains(p, "p.toml:8:12: tables.include: is not a valid regular expression"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(collects_every_problem_not_only_the_first) {
+  auto p = problems_of(minimal_synthetic + "[batch]\nmax_rows = -1\nmax_byte = 1\nflush_interval = \"1 year\"\n");
+  BOOST_TEST(p.size() == 3u, dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_plain_password_and_never_echoes_it) {
+  const std::string text =
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+      "password = \"hunter2-secret\"\n[sink]\nkind = \"null\"\n";
+  auto p = problems_of(text);
+  BOOST_TEST(contains(p, "p.toml:7:12: source.password: a plain password in the file is refused"), dump(p));
+  BOOST_TEST(dump(p).find("hunter2-secret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(accepts_plain_password_when_insisted_on_and_keeps_it_out_of_conninfo) {
+  auto cfg = load_string(
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+      "password = \"hunter2-secret\"\nallow_plain_password = true\n[sink]\nkind = \"null\"\n",
+      "p.toml");
+  BOOST_TEST(cfg.source.postgres.password.reveal() == "hunter2-secret");
+  BOOST_TEST(conninfo(cfg.source.postgres, false).find("hunter2") == std::string::npos);
+  BOOST_TEST(conninfo(cfg.source.postgres, true).find("password='hunter2-secret'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_typed_password_is_reported_without_its_value) {
+  auto p = problems_of(
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+      "password = 123456789\n[sink]\nkind = \"null\"\n");
+  BOOST_TEST(contains(p, "source.password: expected a string (got an integer (value hidden))"), dump(p));
+  BOOST_TEST(dump(p).find("123456789") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reads_password_from_file_without_trailing_newline) {
+  const char* path = "/tmp/pg2sr_loader_test_password";
+  { std::ofstream(path) << "from-file\n"; }
+  auto cfg = load_string(
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+      "password_file = \"" + std::string(path) + "\"\n[sink]\nkind = \"null\"\n", "p.toml");
+  BOOST_TEST(cfg.source.postgres.password.reveal() == "from-file");
+  std::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(reports_unset_password_env) {
+  unsetenv("PG2SR_NO_SUCH_VAR");
+  auto p = problems_of(
+      "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+      "password_env = \"PG2SR_NO_SUCH_VAR\"\n[sink]\nkind = \"null\"\n");
+  BOOST_TEST(contains(p, "p.toml:7:16: source.password_env: environment variable PG2SR_NO_SUCH_VAR is not set"), dump(p));
+}
+
+BOOST_AUTO_TEST_CASE(reports_unreadable_file) {
+  try {
+    load_file("/nonexistent/pg2sr.toml");
+    BOOST_FAIL("expected a config_error");
+  } catch (const config_error& e) {
+    BOOST_TEST(std::string(e.what()).find("/nonexistent/pg2sr.toml: cannot open") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,1 @@
+pg2sr_add_test_dir(harness NEEDS_POSTGRES postgres_cluster)
