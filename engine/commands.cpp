@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "config/units.hpp"
+#include "engine/pipeline.hpp"
 
 namespace pg2sr::engine {
 
@@ -57,9 +58,7 @@ int run_check(const std::filesystem::path& config_file) {
 int run_pipeline(const std::filesystem::path& config_file) {
   auto cfg = load_or_report(config_file);
   if (!cfg) return exit_config;
-  print_summary(*cfg);
-  spdlog::error("the replication pipeline is not implemented yet in this build: only the configuration was checked");
-  return exit_failure;
+  return engine::run_pipeline(*cfg);
 }
 
 }  // namespace pg2sr::engine

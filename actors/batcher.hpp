@@ -1,0 +1,57 @@
+// Batcher actor: per-table buffers of compacted rows, flushed to the loaders at max_rows,
+// max_bytes or flush_interval; one load in flight per table (so loads commit in order),
+// different tables in parallel. It grants its upstream `capacity_bytes` of credit and
+// returns a batch's bytes only once every event in it is durable.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/compactor.hpp"
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+
+namespace pg2sr::actors {
+
+struct batcher_settings {
+  std::uint64_t max_rows = 100'000;
+  std::uint64_t max_bytes = 16ull << 20;
+  std::chrono::microseconds flush_interval = std::chrono::seconds(1);
+  std::uint64_t capacity_bytes = 64ull << 20;  ///< decoded bytes the batcher may hold (buffered + loading)
+};
+
+struct batcher_state {
+  struct table_slot {
+    std::unique_ptr<table_compactor> compactor;          ///< rows still accumulating
+    std::deque<std::shared_ptr<load_batch>> queued;      ///< taken, waiting for the load before them
+    std::uint64_t in_flight_first_position = 0;          ///< 0 = nothing in flight
+    std::chrono::steady_clock::time_point first_event_at;
+  };
+
+  batcher_settings settings;
+  std::vector<loader_actor> loaders;
+  std::vector<bool> loader_busy;
+  checkpoint_actor checkpoint;
+  watermark_actor upstream;
+  pipeline_metrics* metrics = nullptr;
+
+  std::unordered_map<std::uint32_t, table_slot> tables;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> costs;  ///< (end position, bytes) not yet returned
+  std::uint64_t outstanding_bytes = 0;  ///< bytes received and not yet returned as credit
+  std::uint64_t next_position = 1;      ///< one past the last event received
+  std::uint64_t frontier = 0;           ///< last frontier reported
+  std::vector<ack_mark> marks;          ///< commits/keepalives not yet reported
+  std::uint64_t next_batch_id = 1;
+  bool draining = false;
+  bool finished = false;
+  static inline const char* name = "batcher";
+};
+
+batcher_actor::behavior_type batcher(batcher_actor::stateful_pointer<batcher_state> self, batcher_settings settings,
+                                     std::vector<loader_actor> loaders, checkpoint_actor checkpoint,
+                                     pipeline_metrics* metrics);
+
+}  // namespace pg2sr::actors

@@ -1,0 +1,85 @@
+// Atomic checkpoint file: write, fsync, rename, fsync the directory.
+#include "actors/checkpoint_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "codecs/lsn.hpp"
+
+namespace pg2sr::actors {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
+  throw std::runtime_error(what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+void write_all(int fd, const std::string& data, const std::filesystem::path& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write", path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+checkpoint_store::checkpoint_store(std::filesystem::path state_dir)
+    : dir_(std::move(state_dir)), file_(dir_ / "checkpoint.json") {}
+
+std::optional<checkpoint_state> checkpoint_store::load() const {
+  std::ifstream in(file_);
+  if (!in) {
+    if (std::filesystem::exists(file_)) throw std::runtime_error("cannot read checkpoint " + file_.string());
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    auto j = nlohmann::json::parse(ss.str());
+    checkpoint_state s;
+    auto lsn = codecs::parse_lsn(j.at("durable_lsn").get<std::string>());
+    if (!lsn) throw std::runtime_error("durable_lsn is not an LSN");
+    s.durable_lsn = *lsn;
+    s.source_id = j.value("source_id", "");
+    return s;
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint " + file_.string() + " is damaged (" + e.what() +
+                             "); restore it or remove the state_dir to start over");
+  }
+}
+
+void checkpoint_store::save(const checkpoint_state& state) const {
+  std::filesystem::create_directories(dir_);
+  nlohmann::json j{{"version", 1}, {"durable_lsn", codecs::format_lsn(state.durable_lsn)},
+                   {"source_id", state.source_id}};
+  std::string text = j.dump(2) + "\n";
+  auto tmp = dir_ / "checkpoint.json.tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot create", tmp);
+  write_all(fd, text, tmp);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("cannot fsync", tmp);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), file_.c_str()) != 0) fail("cannot rename onto", file_);
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace pg2sr::actors

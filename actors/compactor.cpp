@@ -1,0 +1,132 @@
+// Per-table compaction of change events into load rows (rules in compactor.hpp).
+#include "actors/compactor.hpp"
+
+namespace pg2sr::actors {
+
+using codecs::pgoutput::change_batch;
+using codecs::pgoutput::change_event;
+using codecs::pgoutput::change_op;
+using codecs::pgoutput::tuple;
+using codecs::pgoutput::value_kind;
+
+bool load_row::partial() const {
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (values[i].kind == value_kind::unchanged_toast) return true;
+  return false;
+}
+
+table_compactor::table_compactor(std::shared_ptr<const relation_schema> relation)
+    : batch_(std::make_shared<load_batch>()) {
+  batch_->relation = std::move(relation);
+  batch_->relid = batch_->relation ? batch_->relation->relid : 0;
+}
+
+// The key columns' kinds and bytes, length-prefixed so that ("ab","c") != ("a","bc").
+// Empty when a key column is unchanged-TOAST: then the key is unknown and the row is kept
+// as it is, never folded.
+std::string table_compactor::key_of(tuple values) const {
+  std::string key;
+  const auto& cols = batch_->relation->columns;
+  for (std::size_t i = 0; i < cols.size() && i < values.size(); ++i) {
+    if (!cols[i].is_key) continue;
+    const auto& v = values[i];
+    if (v.kind == value_kind::unchanged_toast) return {};
+    auto len = static_cast<std::uint32_t>(v.data.size());
+    key.push_back(static_cast<char>(v.kind));
+    key.append(reinterpret_cast<const char*>(&len), sizeof len);
+    key.append(v.data);
+  }
+  return key;
+}
+
+tuple table_compactor::merge(const load_row& older, tuple newer) {
+  auto& out = batch_->merged.emplace_back(newer.begin(), newer.end());
+  for (std::size_t i = 0; i < out.size() && i < older.count; ++i)
+    if (out[i].kind == value_kind::unchanged_toast) out[i] = older.values[i];
+  return tuple(out.data(), out.size());
+}
+
+void table_compactor::put(row_op op, tuple values, const change_event& e, std::string key) {
+  if (!key.empty()) {
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) {
+      alive_[it->second] = false;
+      const load_row& older = batch_->rows[it->second];
+      if (op == row_op::upsert && older.op == row_op::upsert) {
+        for (const auto& v : values) {
+          if (v.kind == value_kind::unchanged_toast) {
+            values = merge(older, values);
+            break;
+          }
+        }
+      }
+      it->second = batch_->rows.size();
+    } else {
+      by_key_.emplace(std::move(key), batch_->rows.size());
+    }
+  }
+  batch_->rows.push_back({op, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn, e.txn_final_lsn});
+  alive_.push_back(true);
+}
+
+void table_compactor::add(const std::shared_ptr<const change_batch>& source, const change_event& e,
+                          std::uint64_t position) {
+  auto& b = *batch_;
+  if (b.sources.empty() || b.sources.back() != source) b.sources.push_back(source);
+  if (b.events == 0) {
+    b.first_position = position;
+    b.first_lsn = e.lsn;
+  }
+  b.last_position = position;
+  b.last_lsn = e.lsn;
+  ++b.events;
+
+  tuple new_values = source->new_tuple(e);
+  tuple old_values = source->old_tuple(e);
+  for (const auto& v : new_values) b.bytes += v.data.size() + 1;
+  for (const auto& v : old_values) b.bytes += v.data.size() + 1;
+
+  switch (e.op) {
+    case change_op::insert:
+      put(row_op::upsert, new_values, e, key_of(new_values));
+      break;
+    case change_op::update: {
+      std::string new_key = key_of(new_values);
+      if (e.old_kind != 0) {
+        std::string old_key = key_of(old_values);
+        if (old_key != new_key) put(row_op::delete_row, old_values, e, std::move(old_key));
+      }
+      put(row_op::upsert, new_values, e, std::move(new_key));
+      break;
+    }
+    case change_op::delete_row:
+      put(row_op::delete_row, old_values, e, key_of(old_values));
+      break;
+    case change_op::truncate:
+      b.truncate_first = true;
+      b.rows.clear();
+      alive_.clear();
+      by_key_.clear();
+      b.merged.clear();
+      break;
+    default:
+      break;  // not a row change: nothing to load
+  }
+}
+
+std::shared_ptr<load_batch> table_compactor::take(std::uint64_t id) {
+  auto out = std::make_shared<load_batch>();
+  std::swap(out, batch_);
+  out->id = id;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < out->rows.size(); ++i)
+    if (alive_[i]) out->rows[kept++] = out->rows[i];
+  out->rows.resize(kept);
+  batch_->relation = out->relation;
+  batch_->relid = out->relid;
+  alive_.clear();
+  by_key_.clear();
+  return out;
+}
+
+}  // namespace pg2sr::actors

@@ -1,0 +1,48 @@
+// Folds one table's change events into a load_batch holding the final state of each key.
+//
+// Rules (per key, in stream order): insert/update -> upsert of the newest values;
+// insert + delete -> delete; an update whose new tuple has unchanged-TOAST ('u') columns is
+// merged onto an earlier upsert of the same key in the batch, else stays partial; a key
+// change (old tuple differs) -> delete of the old key, then upsert of the new one; TRUNCATE
+// -> everything before it is dropped and the batch starts with a truncate. Rows keep the
+// order of their last change, so a delete and an upsert that the target sees as the same
+// key are applied in the order they happened.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "actors/load_batch.hpp"
+
+namespace pg2sr::actors {
+
+class table_compactor {
+ public:
+  explicit table_compactor(std::shared_ptr<const relation_schema> relation);
+
+  /// Adds an insert, update, delete or truncate event of this table from `source`.
+  void add(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
+           const codecs::pgoutput::change_event& event, std::uint64_t position);
+
+  bool empty() const { return batch_->events == 0; }
+  std::size_t events() const { return batch_->events; }
+  std::size_t bytes() const { return batch_->bytes; }
+  std::uint64_t first_position() const { return batch_->first_position; }
+  const relation_schema* relation() const { return batch_->relation.get(); }
+
+  /// Hands over the batch (rows in order, dead ones removed) and starts an empty one.
+  std::shared_ptr<load_batch> take(std::uint64_t id);
+
+ private:
+  void put(row_op op, codecs::pgoutput::tuple values, const codecs::pgoutput::change_event& e,
+           std::string key);
+  std::string key_of(codecs::pgoutput::tuple values) const;
+  codecs::pgoutput::tuple merge(const load_row& older, codecs::pgoutput::tuple newer);
+
+  std::shared_ptr<load_batch> batch_;
+  std::vector<bool> alive_;                              ///< per row: not superseded
+  std::unordered_map<std::string, std::size_t> by_key_;  ///< key -> its live row
+};
+
+}  // namespace pg2sr::actors

@@ -1,0 +1,158 @@
+// Messages between the pipeline's actors and the typed interface of each actor.
+//
+//   source --wal_chunk_msg--> decoder --event_batch_msg--> watermark --> batcher
+//   batcher --load_request--> loader (replies load_ack)
+//   batcher --progress_msg--> checkpoint --durable_msg--> source
+//   batcher --credit_msg--> watermark --> decoder --credit_msg--> source   (back-pressure)
+//   end_of_stream_msg follows the data path from the source to the checkpoint, which then
+//   tells the engine (pipeline_done_msg) that everything read was durably loaded.
+//
+// Bulk data travels as shared_ptr to const batches: messages never carry single rows.
+// These messages are local-only (never serialized), hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/load_batch.hpp"
+#include "codecs/change_event.hpp"
+#include "codecs/wal_generator.hpp"
+
+namespace pg2sr::actors {
+
+using raw_chunk = codecs::wal_gen::wal_chunk;  ///< CopyData payloads back to back
+
+/// source -> decoder: CopyData payloads in stream order, `bytes` counted against credit.
+struct wal_chunk_msg {
+  std::shared_ptr<const raw_chunk> chunk;
+};
+
+/// decoder -> watermark -> batcher: decoded events; event i has position first_position + i.
+struct event_batch_msg {
+  std::shared_ptr<const codecs::pgoutput::change_batch> batch;
+  std::uint64_t first_position = 0;
+  std::uint64_t cost_bytes = 0;  ///< memory it holds (raw + decoded): returned as credit once durable
+};
+
+/// Flows down the data path once the source has nothing more to send.
+struct end_of_stream_msg {};
+
+/// Downstream -> upstream: you may send this many more bytes (decoded bytes from the batcher
+/// to the decoder, raw CopyData bytes from the decoder to the source).
+struct credit_msg {
+  std::uint64_t bytes = 0;
+};
+
+/// batcher -> loader. The loader replies load_ack or an error.
+struct load_request {
+  load_batch_ptr batch;
+};
+
+/// loader -> batcher: the batch is durably in the target.
+struct load_ack {
+  std::uint64_t batch_id = 0;
+  std::uint32_t relid = 0;
+  std::size_t rows = 0;
+};
+
+/// A point in the stream that may be acknowledged once everything before it is durable.
+struct ack_mark {
+  std::uint64_t position = 0;
+  std::uint64_t lsn = 0;
+};
+
+/// batcher -> checkpoint, in stream order: commits (and idle keepalives) seen since the
+/// last message, and the frontier below which every event is durable in the target.
+struct progress_msg {
+  std::vector<ack_mark> marks;
+  std::uint64_t frontier = 0;
+};
+
+/// checkpoint -> source: the LSN that is durable (for PostgreSQL: the `flush` to send).
+struct durable_msg {
+  std::uint64_t lsn = 0;
+};
+
+/// checkpoint -> engine: the stream ended and everything read is durable and persisted.
+struct pipeline_done_msg {
+  std::uint64_t durable_lsn = 0;
+};
+
+/// engine -> batcher and checkpoint: who receives credit and durable LSNs (sent once,
+/// after the source is spawned: the source needs them spawned first).
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using produce_atom = caf::atom_constant<caf::atom("produce")>;
+
+/// Failures that stop the pipeline; the text in the error's context says what and where.
+enum class pipeline_errc : std::uint8_t {
+  decode_failed = 1,
+  load_failed,
+  source_failed,
+  checkpoint_failed,
+};
+
+/// A pipeline error carrying a human-readable message.
+caf::error make_pipeline_error(pipeline_errc code, std::string message);
+
+/// The message of a pipeline error, or CAF's rendering of any other error.
+std::string describe(const caf::error& err);
+
+// ---- typed interfaces -------------------------------------------------------------------
+// Credit flows against the data: batcher -> watermark -> decoder (bytes of decoded batches
+// the batcher can hold), decoder -> source (raw bytes the decoder can take). Each stage
+// learns its upstream from a link message the engine sends once everything is spawned.
+
+/// Every source (synthetic, live PostgreSQL): takes credit and durable LSNs, and stop.
+/// produce_atom is its own wake-up call.
+using source_actor = caf::typed_actor<caf::reacts_to<credit_msg>, caf::reacts_to<durable_msg>,
+                                      caf::reacts_to<stop_atom>, caf::reacts_to<produce_atom>>;
+
+/// engine -> decoder and checkpoint: the source (for raw credit and durable LSNs).
+struct link_source_msg {
+  source_actor source;
+};
+
+using decoder_actor = caf::typed_actor<caf::reacts_to<wal_chunk_msg>, caf::reacts_to<end_of_stream_msg>,
+                                       caf::reacts_to<credit_msg>, caf::reacts_to<link_source_msg>>;
+
+/// engine -> watermark: the decoder (credit goes there).
+struct link_decoder_msg {
+  decoder_actor decoder;
+};
+
+using watermark_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::reacts_to<end_of_stream_msg>,
+                                         caf::reacts_to<credit_msg>, caf::reacts_to<link_decoder_msg>>;
+
+/// engine -> batcher: the watermark (credit goes there; the batcher then grants its capacity).
+struct link_watermark_msg {
+  watermark_actor watermark;
+};
+
+using batcher_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::reacts_to<end_of_stream_msg>,
+                                       caf::reacts_to<link_watermark_msg>, caf::reacts_to<tick_atom>>;
+
+using loader_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_ack>>;
+
+using checkpoint_actor = caf::typed_actor<caf::reacts_to<progress_msg>, caf::reacts_to<end_of_stream_msg>,
+                                          caf::reacts_to<link_source_msg>, caf::reacts_to<tick_atom>>;
+
+}  // namespace pg2sr::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::wal_chunk_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::event_batch_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::end_of_stream_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::credit_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::load_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::load_ack)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::progress_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::durable_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::pipeline_done_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_source_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_decoder_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_watermark_msg)

@@ -1,0 +1,21 @@
+// Counters the actors update and the engine's status line reads. Relaxed atomics: they
+// are for humans, not for synchronisation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace pg2sr::actors {
+
+struct pipeline_metrics {
+  std::atomic<std::uint64_t> source_bytes{0};   ///< raw bytes read from the source
+  std::atomic<std::uint64_t> source_lsn{0};     ///< newest WAL position read
+  std::atomic<std::uint64_t> events{0};         ///< change events decoded
+  std::atomic<std::uint64_t> rows_loaded{0};    ///< rows the loaders wrote
+  std::atomic<std::uint64_t> loads{0};          ///< load batches done
+  std::atomic<std::uint64_t> in_flight_bytes{0};///< raw bytes read but not yet durable
+  std::atomic<std::uint64_t> durable_lsn{0};
+  std::atomic<std::uint64_t> checksum{0};       ///< null loader: order-independent checksum of rows
+};
+
+}  // namespace pg2sr::actors

@@ -1,0 +1,20 @@
+// Null loader: accepts every batch at once, counting rows and folding them into an
+// order-independent checksum. For load tests of everything but the target.
+#pragma once
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+
+namespace pg2sr::actors {
+
+struct null_loader_state {
+  static inline const char* name = "null-loader";
+};
+
+loader_actor::behavior_type null_loader(loader_actor::stateful_pointer<null_loader_state> self,
+                                        pipeline_metrics* metrics);
+
+/// The checksum the null loader adds for one row (FNV-1a over op, kinds and bytes).
+std::uint64_t row_checksum(const load_row& row);
+
+}  // namespace pg2sr::actors

@@ -1,0 +1,249 @@
+// Pipeline wiring: checkpoint store -> actor system -> actors -> wait, with signals and a
+// periodic status line.
+#include "engine/pipeline.hpp"
+
+#include <caf/all.hpp>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <thread>
+
+#include "actors/batcher.hpp"
+#include "actors/checkpoint.hpp"
+#include "actors/decoder.hpp"
+#include "actors/jsonl_loader.hpp"
+#include "actors/null_loader.hpp"
+#include "actors/synthetic_source.hpp"
+#include "actors/watermark.hpp"
+#include "codecs/lsn.hpp"
+#include "config/units.hpp"
+
+namespace pg2sr::engine {
+
+using namespace pg2sr::actors;
+
+namespace {
+
+codecs::wal_gen::generator_params generator_params_of(const config::synthetic_source& s) {
+  codecs::wal_gen::generator_params p;
+  p.seed = s.seed;
+  p.table_count = static_cast<std::uint32_t>(s.tables);
+  p.column_count = static_cast<std::uint32_t>(s.columns);
+  p.avg_row_bytes = static_cast<std::uint32_t>(s.row_bytes);
+  p.min_rows_per_txn = static_cast<std::uint32_t>(s.txn_rows_min);
+  p.max_rows_per_txn = static_cast<std::uint32_t>(s.txn_rows_max);
+  auto weight = [](double w) { return static_cast<std::uint32_t>(w * 1000.0 + 0.5); };
+  p.operations.inserts = weight(s.insert_weight);
+  p.operations.updates = weight(s.update_weight);
+  p.operations.deletes = weight(s.delete_weight);
+  p.operations.truncates = weight(s.truncate_weight);
+  p.unchanged_toast_share = s.unchanged_toast_share;
+  p.identity = s.identity == config::replica_identity::full ? codecs::wal_gen::identity_mode::full
+                                                            : codecs::wal_gen::identity_mode::default_key;
+  p.max_changes = s.max_events;
+  p.keepalive_every_txns = 64;
+  return p;
+}
+
+// What a state_dir belongs to: a reused folder must not resume another source's position.
+std::string source_id_of(const config::pipeline_config& cfg) {
+  if (cfg.source.kind == config::source_kind::synthetic)
+    return "synthetic:seed=" + std::to_string(cfg.source.synthetic.seed);
+  const auto& pg = cfg.source.postgres;
+  return "postgres:" + pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname + "/" + cfg.source.slot;
+}
+
+// SIGINT/SIGTERM are blocked in every thread and collected by one watcher thread, which
+// asks the source to end the stream; the pipeline then drains normally.
+class signal_watcher {
+ public:
+  explicit signal_watcher(std::function<void(int)> on_signal) {
+    thread_ = std::thread([this, cb = std::move(on_signal)] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      timespec timeout{0, 100'000'000};
+      while (!done_.load()) {
+        int sig = sigtimedwait(&set, nullptr, &timeout);
+        if (sig > 0) cb(sig);
+      }
+    });
+  }
+  ~signal_watcher() {
+    done_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+std::string rate(double per_sec) {
+  char buf[32];
+  if (per_sec >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", per_sec / 1e6);
+  else if (per_sec >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", per_sec / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", per_sec);
+  return buf;
+}
+
+/// Samples the metrics and logs one line: rates since the last line, in-flight, durable, lag.
+class status_line {
+ public:
+  explicit status_line(const pipeline_metrics& m) : m_(m), last_(std::chrono::steady_clock::now()) {}
+
+  void log() {
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::max(1e-3, std::chrono::duration<double>(now - last_).count());
+    std::uint64_t events = m_.events.load(), bytes = m_.source_bytes.load();
+    std::uint64_t durable = m_.durable_lsn.load(), source = m_.source_lsn.load();
+    spdlog::info("status: {} events/s, {}B/s, in flight {}, rows loaded {}, durable LSN {}, lag {}",
+                 rate(static_cast<double>(events - events_) / secs),
+                 rate(static_cast<double>(bytes - bytes_) / secs), config::format_size(m_.in_flight_bytes.load()),
+                 m_.rows_loaded.load(), codecs::format_lsn(durable),
+                 config::format_size(source > durable ? source - durable : 0));
+    events_ = events;
+    bytes_ = bytes;
+    last_ = now;
+  }
+
+ private:
+  const pipeline_metrics& m_;
+  std::chrono::steady_clock::time_point last_;
+  std::uint64_t events_ = 0, bytes_ = 0;
+};
+
+}  // namespace
+
+int run_pipeline(const config::pipeline_config& cfg) {
+  if (cfg.source.kind != config::source_kind::synthetic) {
+    spdlog::error("source kind \"{}\" is not implemented yet in this build; use kind = \"synthetic\"",
+                  config::to_string(cfg.source.kind));
+    return 1;
+  }
+  if (cfg.sink.kind != config::sink_kind::null && cfg.sink.kind != config::sink_kind::jsonl) {
+    spdlog::error("sink kind \"{}\" is not implemented yet in this build; use \"jsonl\" or \"null\"",
+                  config::to_string(cfg.sink.kind));
+    return 1;
+  }
+
+  auto store = std::make_shared<checkpoint_store>(cfg.pipeline.state_dir);
+  checkpoint_state initial;
+  try {
+    if (auto loaded = store->load()) initial = *loaded;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  std::string source_id = source_id_of(cfg);
+  if (!initial.source_id.empty() && initial.source_id != source_id) {
+    spdlog::error("state_dir {} holds the checkpoint of another source ({}), not {}; use another state_dir",
+                  cfg.pipeline.state_dir.string(), initial.source_id, source_id);
+    return 1;
+  }
+  initial.source_id = source_id;
+  if (initial.durable_lsn != 0)
+    spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
+                 store->file().string());
+
+  block_stop_signals();  // before CAF starts its threads, so they inherit the mask
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  caf::actor_system system{caf_cfg};
+  pipeline_metrics metrics;
+  caf::scoped_actor self{system};
+
+  std::vector<loader_actor> loaders;
+  if (cfg.sink.kind == config::sink_kind::jsonl) {
+    loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
+  } else {
+    for (int i = 0; i < 2; ++i) loaders.push_back(system.spawn(null_loader, &metrics));
+  }
+  auto checkpointer = system.spawn(checkpoint, store, initial, caf::actor_cast<caf::actor>(self), &metrics,
+                                   std::chrono::milliseconds(200));
+  batcher_settings bs;
+  bs.max_rows = cfg.batch.max_rows;
+  bs.max_bytes = cfg.batch.max_bytes;
+  bs.flush_interval = cfg.batch.flush_interval;
+  bs.capacity_bytes = cfg.pipeline.max_in_flight_bytes;
+  auto batch = system.spawn(batcher, bs, loaders, checkpointer, &metrics);
+  auto merge = system.spawn(watermark, batch);
+  std::uint64_t raw_window = std::max<std::uint64_t>(64 << 10, cfg.pipeline.max_in_flight_bytes / 16);
+  auto decode = system.spawn(decoder, merge, &metrics, raw_window);
+
+  synthetic_settings ss;
+  ss.params = generator_params_of(cfg.source.synthetic);
+  ss.resume_lsn = initial.durable_lsn;
+  ss.max_duration = cfg.source.synthetic.max_duration;
+  ss.events_per_sec = cfg.source.synthetic.events_per_sec;
+  ss.max_chunk_bytes = std::min<std::uint64_t>(256 << 10, raw_window / 4);
+  source_actor source;
+  try {
+    source = system.spawn(synthetic_source, ss, decode, &metrics);
+  } catch (const std::exception& e) {
+    spdlog::error("synthetic source: {}", e.what());
+    return 2;
+  }
+  std::vector<caf::actor> all{caf::actor_cast<caf::actor>(source), caf::actor_cast<caf::actor>(decode),
+                              caf::actor_cast<caf::actor>(merge), caf::actor_cast<caf::actor>(batch),
+                              caf::actor_cast<caf::actor>(checkpointer)};
+  for (auto& l : loaders) all.push_back(caf::actor_cast<caf::actor>(l));
+  for (auto& a : all) self->monitor(a);
+  self->send(checkpointer, link_source_msg{source});
+  self->send(decode, link_source_msg{source});
+  self->send(merge, link_decoder_msg{decode});
+  self->send(batch, link_watermark_msg{merge});  // grants the capacity: data starts to flow
+
+  std::atomic<int> stop_signals{0};
+  signal_watcher signals([&](int sig) {
+    if (stop_signals.fetch_add(1) == 0) {
+      spdlog::info("received {}: draining what is in flight, then stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      caf::anon_send(source, stop_atom::value);
+    } else {
+      spdlog::warn("second stop signal: stopping now; the checkpoint stays at what was durably loaded");
+      caf::anon_send_exit(caf::actor_cast<caf::actor>(source), caf::exit_reason::user_shutdown);
+    }
+  });
+
+  spdlog::info("pipeline {}: {} source -> {} sink, capacity {}", cfg.pipeline.name, config::to_string(cfg.source.kind),
+               config::to_string(cfg.sink.kind), config::format_size(cfg.pipeline.max_in_flight_bytes));
+  auto started = std::chrono::steady_clock::now();
+  status_line status(metrics);
+  int exit_code = -1;
+  std::uint64_t final_lsn = 0;
+  self->receive_while([&] { return exit_code < 0; })(
+      [&](pipeline_done_msg& done) {
+        final_lsn = done.durable_lsn;
+        exit_code = 0;
+      },
+      [&](caf::down_msg& down) {
+        spdlog::error("pipeline stopped: {}", down.reason ? describe(down.reason) : "an actor ended unexpectedly");
+        exit_code = 1;
+      },
+      caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.pipeline.status_interval)) >>
+          [&] { status.log(); });
+  for (auto& a : all) self->send_exit(a, caf::exit_reason::user_shutdown);
+
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (exit_code == 0) {
+    spdlog::info("done: {} events, {} rows loaded in {} loads, {:.2f} s ({} events/s), durable LSN {}{}",
+                 metrics.events.load(), metrics.rows_loaded.load(), metrics.loads.load(), secs,
+                 rate(static_cast<double>(metrics.events.load()) / std::max(secs, 1e-3)),
+                 codecs::format_lsn(final_lsn),
+                 cfg.sink.kind == config::sink_kind::null ? fmt::format(", checksum {:016x}", metrics.checksum.load())
+                                                          : std::string());
+  }
+  return exit_code;
+}
+
+}  // namespace pg2sr::engine

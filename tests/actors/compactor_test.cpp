@@ -1,0 +1,180 @@
+// Compaction of one table's events into the final state per key.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "actors/compactor.hpp"
+
+using namespace pg2sr::actors;
+using namespace pg2sr::codecs::pgoutput;
+
+namespace {
+
+// Builds change events by hand for a table (id key, name, body) under one relation.
+struct fixture {
+  std::shared_ptr<relation_schema> rel = [] {
+    auto r = std::make_shared<relation_schema>();
+    r->relid = 16384;
+    r->nspname = "public";
+    r->relname = "t";
+    r->columns = {{"id", 20, -1, true, "", ""}, {"name", 25, -1, false, "", ""}, {"body", 25, -1, false, "", ""}};
+    return r;
+  }();
+  std::shared_ptr<change_batch> batch = std::make_shared<change_batch>();
+  std::vector<std::string> storage = std::vector<std::string>(1);  // keeps strings stable
+  std::uint64_t position = 1;
+
+  column_value text(const char* s) { return {value_kind::text, std::string_view(s)}; }
+  column_value null() { return {value_kind::null, {}}; }
+  column_value toast() { return {value_kind::unchanged_toast, {}}; }
+
+  std::uint32_t push(std::vector<column_value> values) {
+    auto begin = static_cast<std::uint32_t>(batch->values.size());
+    batch->values.insert(batch->values.end(), values.begin(), values.end());
+    return begin;
+  }
+  change_event& event(change_op op) {
+    change_event e;
+    e.op = op;
+    e.relid = rel->relid;
+    e.relation = rel.get();
+    e.lsn = 0x1000 + position;
+    e.txn_final_lsn = 0x2000 + position;
+    batch->events.push_back(e);
+    return batch->events.back();
+  }
+  void insert(std::vector<column_value> v) {
+    auto& e = event(change_op::insert);
+    e.new_count = static_cast<std::uint32_t>(v.size());
+    e.new_begin = push(v);
+  }
+  void update(std::vector<column_value> v, std::vector<column_value> old = {}, char kind = 0) {
+    auto& e = event(change_op::update);
+    e.new_count = static_cast<std::uint32_t>(v.size());
+    e.new_begin = push(v);
+    e.old_kind = kind;
+    e.old_count = static_cast<std::uint32_t>(old.size());
+    e.old_begin = push(old);
+  }
+  void remove(std::vector<column_value> old) {
+    auto& e = event(change_op::delete_row);
+    e.old_kind = 'K';
+    e.old_count = static_cast<std::uint32_t>(old.size());
+    e.old_begin = push(old);
+  }
+  void truncate() { event(change_op::truncate); }
+
+  // Feeds every event to a compactor (after all were built: values must not move).
+  std::shared_ptr<load_batch> compact() {
+    table_compactor c(rel);
+    std::shared_ptr<const change_batch> src = batch;
+    for (const auto& e : batch->events) c.add(src, e, position++);
+    return c.take(1);
+  }
+};
+
+std::string row_text(const load_row& r) {
+  std::string s = r.op == row_op::upsert ? "U(" : "D(";
+  for (std::uint32_t i = 0; i < r.count; ++i) {
+    if (i) s += ",";
+    switch (r.values[i].kind) {
+      case value_kind::null: s += "null"; break;
+      case value_kind::unchanged_toast: s += "~"; break;
+      default: s += std::string(r.values[i].data);
+    }
+  }
+  return s + ")";
+}
+
+std::vector<std::string> rows_of(const load_batch& b) {
+  std::vector<std::string> out;
+  for (const auto& r : b.rows) out.push_back(row_text(r));
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(compactor)
+
+BOOST_FIXTURE_TEST_CASE(insert_update_update_becomes_one_upsert, fixture) {
+  insert({text("1"), text("a"), text("x")});
+  update({text("1"), text("b"), text("x")});
+  update({text("1"), text("c"), text("y")});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(1,c,y)"}, boost::test_tools::per_element());
+  BOOST_TEST(b->events == 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(insert_then_delete_becomes_delete, fixture) {
+  insert({text("1"), text("a"), text("x")});
+  remove({text("1"), null(), null()});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"D(1,null,null)"}, boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(delete_then_insert_becomes_upsert, fixture) {
+  remove({text("1"), null(), null()});
+  insert({text("1"), text("new"), text("x")});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(1,new,x)"}, boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(distinct_keys_stay_distinct_in_order_of_last_change, fixture) {
+  insert({text("1"), text("a"), text("x")});
+  insert({text("2"), text("b"), text("x")});
+  update({text("1"), text("c"), text("x")});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"U(2,b,x)", "U(1,c,x)"}), boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(unchanged_toast_is_merged_onto_the_earlier_upsert, fixture) {
+  insert({text("1"), text("a"), text("big")});
+  update({text("1"), text("b"), toast()});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(1,b,big)"}, boost::test_tools::per_element());
+  BOOST_TEST(!b->rows[0].partial());
+}
+
+BOOST_FIXTURE_TEST_CASE(unchanged_toast_without_earlier_row_stays_partial, fixture) {
+  update({text("1"), text("b"), toast()});
+  update({text("1"), text("c"), toast()});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(1,c,~)"}, boost::test_tools::per_element());
+  BOOST_TEST(b->rows[0].partial());
+}
+
+BOOST_FIXTURE_TEST_CASE(partial_after_partial_keeps_the_newest_present_values, fixture) {
+  update({text("1"), toast(), text("body2")});
+  update({text("1"), text("name2"), toast()});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(1,name2,body2)"}, boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(key_change_deletes_old_key_then_upserts_new_one, fixture) {
+  insert({text("1"), text("a"), text("x")});
+  update({text("2"), text("a"), text("x")}, {text("1"), null(), null()}, 'K');
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"D(1,null,null)", "U(2,a,x)"}), boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(truncate_drops_earlier_rows_and_is_applied_first, fixture) {
+  insert({text("1"), text("a"), text("x")});
+  truncate();
+  insert({text("2"), text("b"), text("x")});
+  auto b = compact();
+  BOOST_TEST(b->truncate_first);
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(2,b,x)"}, boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(batch_records_positions_and_lsns_of_its_events, fixture) {
+  insert({text("1"), text("a"), text("x")});
+  insert({text("2"), text("a"), text("x")});
+  position = 41;
+  auto b = compact();
+  BOOST_TEST(b->first_position == 41u);
+  BOOST_TEST(b->last_position == 42u);
+  BOOST_TEST(b->rows[1].commit_lsn == b->rows[1].lsn + 0x1000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
