@@ -37,7 +37,7 @@ void append_value(const column_value& v, std::string& out) {
       break;
     }
     default:
-      codecs::pg_values::append_json_escaped(v.data, out);
+      codecs::pg_values::append_json_string(v.data, out);
   }
 }
 
@@ -49,7 +49,7 @@ void append_object(const relation_schema& rel, const load_row& row, bool keys_on
     if (row.values[i].kind == value_kind::unchanged_toast) continue;
     if (!first) out += ',';
     first = false;
-    codecs::pg_values::append_json_escaped(rel.columns[i].name, out);
+    codecs::pg_values::append_json_string(rel.columns[i].name, out);
     out += ':';
     append_value(row.values[i], out);
   }
@@ -61,7 +61,7 @@ void append_object(const relation_schema& rel, const load_row& row, bool keys_on
 void render_jsonl(const load_batch& batch, std::string& out) {
   const auto& rel = *batch.relation;
   std::string table;
-  codecs::pg_values::append_json_escaped(rel.qualified_name(), table);
+  codecs::pg_values::append_json_string(rel.qualified_name(), table);
   if (batch.truncate_first) {
     out += "{\"table\":" + table + ",\"op\":\"truncate\",\"lsn\":\"" + codecs::format_lsn(batch.first_lsn) + "\"}\n";
   }

@@ -1,5 +1,6 @@
 // Null loader: accepts every batch at once, counting rows and folding them into an
-// order-independent checksum. For load tests of everything but the target.
+// order-independent checksum. For load tests of everything but the target; with
+// `rows_per_sec` it takes as long as a target of that speed would (spawn it detached then).
 #pragma once
 
 #include "actors/messages.hpp"
@@ -12,7 +13,7 @@ struct null_loader_state {
 };
 
 loader_actor::behavior_type null_loader(loader_actor::stateful_pointer<null_loader_state> self,
-                                        pipeline_metrics* metrics);
+                                        pipeline_metrics* metrics, std::uint64_t rows_per_sec);
 
 /// The checksum the null loader adds for one row (FNV-1a over op, kinds and bytes).
 std::uint64_t row_checksum(const load_row& row);

@@ -7,9 +7,9 @@
 // Every function is pure and total: bad input yields a parse_error naming what is wrong
 // and the byte offset in the input where it was found. Nothing throws on bad input.
 //
-// Sources: pg_values_numbers.cpp (integers, numeric, floats, bool, money),
-// pg_values_datetime.cpp, pg_values_text.cpp (uuid, bytea, JSON, hstore),
-// pg_values_array.cpp.
+// Sources: pg_values.cpp (errors, JSON escaper and validator), pg_values_numbers.cpp
+// (integers, bool, floats, numeric, money), pg_values_datetime.cpp, pg_values_text.cpp
+// (uuid, bytea, hstore), pg_values_array.cpp.
 #pragma once
 
 #include <array>

@@ -1,7 +1,7 @@
 // Array literals as array_out writes them (and array_in reads them).
-#include <charconv>
-
 #include "codecs/pg_values.hpp"
+
+#include <charconv>
 
 namespace pg2sr::codecs::pg_values {
 namespace {

@@ -1,8 +1,8 @@
 // Dates, times, timestamps and intervals as PostgreSQL writes them with DateStyle ISO and
 // IntervalStyle postgres.
-#include <charconv>
-
 #include "codecs/pg_values.hpp"
+
+#include <charconv>
 
 namespace pg2sr::codecs::pg_values {
 namespace {

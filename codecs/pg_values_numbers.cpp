@@ -1,9 +1,11 @@
 // Numbers in PostgreSQL's text output: integers, bool, floats, numeric (exact), money.
+#include "codecs/pg_values.hpp"
+
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <system_error>
-
-#include "codecs/pg_values.hpp"
+#include <type_traits>
 
 namespace pg2sr::codecs::pg_values {
 namespace {

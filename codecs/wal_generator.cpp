@@ -459,6 +459,7 @@ struct wal_generator::state {
   std::uint64_t key_change_threshold = 0;
   std::array<std::uint32_t, 4> op_weights{};
   std::uint64_t op_total = 0;
+  std::array<std::uint64_t, 3> op_bounds{};  ///< cumulative weights of insert, update, delete
   std::array<std::uint32_t, 10> col_weights{};
   char present_kind = 't';       ///< 't' or 'b': how non-null values are sent
 
@@ -495,7 +496,10 @@ struct wal_generator::state {
     toast_threshold = threshold_of(p.unchanged_toast_share);
     key_change_threshold = threshold_of(p.key_change_share);
     op_weights = {p.operations.inserts, p.operations.updates, p.operations.deletes, p.operations.truncates};
-    for (std::uint32_t w : op_weights) op_total += w;
+    for (std::size_t i = 0; i < op_weights.size(); ++i) {
+      op_total += op_weights[i];
+      if (i < op_bounds.size()) op_bounds[i] = op_total;
+    }
     col_weights = type_weights(p.column_types);
     present_kind = p.format == value_format::binary ? 'b' : 't';
     seq = p.initial_rows_per_table;
@@ -639,12 +643,11 @@ struct wal_generator::state {
     wal_pos = plan.end_lsn;
   }
 
+  /// The operation whose cumulative weight range holds v (< op_total); branch-free, as
+  /// the draws are random and a loop would mispredict.
   op pick_op(std::uint64_t v) const {
-    for (std::size_t i = 0; i < op_weights.size(); ++i) {
-      if (v < op_weights[i]) return static_cast<op>(i);
-      v -= op_weights[i];
-    }
-    return op::insert;
+    return static_cast<op>(static_cast<int>(v >= op_bounds[0]) + static_cast<int>(v >= op_bounds[1]) +
+                           static_cast<int>(v >= op_bounds[2]));
   }
 
   // ---- values ----
@@ -1164,7 +1167,9 @@ std::size_t wal_generator::next_batch(wal_chunk& out, std::size_t max_bytes, std
 }
 
 bool wal_generator::finished() const { return s_->ph == phase::finished; }
-bool wal_generator::in_transaction() const { return s_->ph == phase::changes || s_->ph == phase::commit; }
+bool wal_generator::in_transaction() const {
+  return s_->ph == phase::commit || (s_->ph == phase::changes && s_->next_change > 0);
+}
 lsn_t wal_generator::position() const { return s_->position; }
 lsn_t wal_generator::last_commit_end() const { return s_->last_commit_end; }
 std::uint64_t wal_generator::events_emitted() const { return s_->events; }

@@ -179,7 +179,8 @@ class wal_generator {
   /// Restarts the stream as START_REPLICATION at `lsn` would: from the beginning, it
   /// replays (without producing bytes) every transaction whose commit end LSN is <= `lsn`
   /// and every keepalive and message at or below `lsn`; the next batch then starts with
-  /// the first element after it. Costs one pass over the earlier rows, no encoding.
+  /// the first element after it. Costs a replay of the earlier transactions' plans and
+  /// row changes without encoding (about 30-60 ns per change), plus the value pools.
   void seek(lsn_t lsn, resume_mode mode = resume_mode::new_session);
 
   /// Appends whole CopyData payloads to `out` until it holds at least `max_bytes` bytes or

@@ -127,6 +127,7 @@ struct sink_section {
   starrocks_sink starrocks;
   postgres_connection postgres;
   jsonl_sink jsonl;
+  std::uint64_t null_rows_per_sec = 0;  ///< null sink: pretend to be a target this fast (0 = instant)
 };
 
 /// The whole validated configuration.

@@ -2,6 +2,7 @@
 // (file:line:col), and throws one config_error at the end: the user fixes a file once.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -471,6 +472,7 @@ void read_sink(table_reader& t, sink_section& s, reporter& rep) {
       break;
     }
     case sink_kind::null:
+      t.read_int("rows_per_sec", s.null_rows_per_sec, 0, INT64_MAX);
       break;
   }
   t.finish();
@@ -502,6 +504,8 @@ pipeline_config load_table(const toml::table& root, const std::string& file) {
   if (cfg.source.kind == source_kind::synthetic && snapshot.has("mode") && cfg.snapshot.mode != snapshot_mode::never)
     snapshot.conflict("mode", "a synthetic source has no tables to snapshot; use mode = \"never\" or remove it");
   if (cfg.source.kind == source_kind::synthetic) cfg.snapshot.mode = snapshot_mode::never;
+  if (!batch.has("max_bytes"))
+    cfg.batch.max_bytes = std::min(cfg.batch.max_bytes, cfg.pipeline.max_in_flight_bytes / 2);
   if (cfg.batch.max_bytes > cfg.pipeline.max_in_flight_bytes)
     batch.conflict("max_bytes", "a batch (" + format_size(cfg.batch.max_bytes) +
                                     ") cannot exceed pipeline.max_in_flight_bytes (" +

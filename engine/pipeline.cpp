@@ -18,33 +18,13 @@
 #include "actors/watermark.hpp"
 #include "codecs/lsn.hpp"
 #include "config/units.hpp"
+#include "engine/synthetic_params.hpp"
 
 namespace pg2sr::engine {
 
 using namespace pg2sr::actors;
 
 namespace {
-
-codecs::wal_gen::generator_params generator_params_of(const config::synthetic_source& s) {
-  codecs::wal_gen::generator_params p;
-  p.seed = s.seed;
-  p.table_count = static_cast<std::uint32_t>(s.tables);
-  p.column_count = static_cast<std::uint32_t>(s.columns);
-  p.avg_row_bytes = static_cast<std::uint32_t>(s.row_bytes);
-  p.min_rows_per_txn = static_cast<std::uint32_t>(s.txn_rows_min);
-  p.max_rows_per_txn = static_cast<std::uint32_t>(s.txn_rows_max);
-  auto weight = [](double w) { return static_cast<std::uint32_t>(w * 1000.0 + 0.5); };
-  p.operations.inserts = weight(s.insert_weight);
-  p.operations.updates = weight(s.update_weight);
-  p.operations.deletes = weight(s.delete_weight);
-  p.operations.truncates = weight(s.truncate_weight);
-  p.unchanged_toast_share = s.unchanged_toast_share;
-  p.identity = s.identity == config::replica_identity::full ? codecs::wal_gen::identity_mode::full
-                                                            : codecs::wal_gen::identity_mode::default_key;
-  p.max_changes = s.max_events;
-  p.keepalive_every_txns = 64;
-  return p;
-}
 
 // What a state_dir belongs to: a reused folder must not resume another source's position.
 std::string source_id_of(const config::pipeline_config& cfg) {
@@ -166,8 +146,12 @@ int run_pipeline(const config::pipeline_config& cfg) {
   std::vector<loader_actor> loaders;
   if (cfg.sink.kind == config::sink_kind::jsonl) {
     loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
+  } else if (cfg.sink.null_rows_per_sec > 0) {
+    // A throttled null sink stands for a slow target: it blocks, so it runs detached.
+    for (int i = 0; i < 2; ++i)
+      loaders.push_back(system.spawn<caf::detached>(null_loader, &metrics, cfg.sink.null_rows_per_sec));
   } else {
-    for (int i = 0; i < 2; ++i) loaders.push_back(system.spawn(null_loader, &metrics));
+    for (int i = 0; i < 2; ++i) loaders.push_back(system.spawn(null_loader, &metrics, std::uint64_t{0}));
   }
   auto checkpointer = system.spawn(checkpoint, store, initial, caf::actor_cast<caf::actor>(self), &metrics,
                                    std::chrono::milliseconds(200));

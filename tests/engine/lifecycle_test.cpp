@@ -1,0 +1,108 @@
+// Process lifecycle: SIGTERM drains and persists, a failing loader stops everything with a
+// clear error, and a restart resumes from the checkpoint.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "codecs/lsn.hpp"
+#include "tests/support/process.hpp"
+
+using namespace pg2sr;
+
+namespace {
+
+std::filesystem::path write_config(const std::filesystem::path& dir, const std::string& sink) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "p.toml") << R"([pipeline]
+name = "life"
+state_dir = ")" << (dir / "state").string() << R"("
+[source]
+kind = "synthetic"
+[source.synthetic]
+max_events = 0
+max_duration = "60s"
+events_per_sec = 200000
+[batch]
+flush_interval = "100ms"
+[sink]
+)" << sink;
+  return dir / "p.toml";
+}
+
+std::uint64_t persisted_lsn(const std::filesystem::path& dir) {
+  auto j = nlohmann::json::parse(test::read_text((dir / "state" / "checkpoint.json").string()));
+  return codecs::parse_lsn(j.at("durable_lsn").get<std::string>()).value();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lifecycle)
+
+BOOST_AUTO_TEST_CASE(sigterm_drains_persists_and_exits_0_then_restart_resumes) {
+  auto dir = std::filesystem::temp_directory_path() / "pg2sr_lifecycle_sigterm";
+  auto cfg = write_config(dir, "kind = \"jsonl\"\npath = \"" + (dir / "out.jsonl").string() + "\"\n");
+  std::string log = (dir / "pg2sr.log").string();
+  std::vector<std::string> argv{std::getenv("PG2SR_BINARY"), "run", "-c", cfg.string()};
+  {
+    test::child_process p(argv, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    p.kill(SIGTERM);
+    auto r = p.wait();
+    BOOST_TEST(r.exit_code == 0, test::read_text(log));
+  }
+  std::string text = test::read_text(log);
+  BOOST_TEST(text.find("received SIGTERM: draining") != std::string::npos, text);
+  BOOST_TEST(text.find("done: ") != std::string::npos, text);
+  std::uint64_t first = persisted_lsn(dir);
+  BOOST_TEST(first > 0u);
+  {
+    test::child_process p(argv, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    p.kill(SIGINT);
+    BOOST_TEST(p.wait().exit_code == 0);
+  }
+  text = test::read_text(log);
+  BOOST_TEST(text.find("resuming after durable LSN " + codecs::format_lsn(first)) != std::string::npos, text);
+  BOOST_TEST(persisted_lsn(dir) > first);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(failing_loader_stops_the_pipeline_with_the_reason_and_exit_1) {
+  auto dir = std::filesystem::temp_directory_path() / "pg2sr_lifecycle_fail";
+  // A folder where the output file should be: opening it for appending fails.
+  std::filesystem::path out = dir / "out.jsonl";
+  auto cfg = write_config(dir, "kind = \"jsonl\"\npath = \"" + out.string() + "\"\n");
+  std::filesystem::create_directories(out);
+  std::string log = (dir / "pg2sr.log").string();
+  test::child_process p({std::getenv("PG2SR_BINARY"), "run", "-c", cfg.string()}, log);
+  auto r = p.wait();
+  std::string text = test::read_text(log);
+  BOOST_TEST(r.exit_code == 1, text);
+  BOOST_TEST(text.find("pipeline stopped: ") != std::string::npos, text);
+  BOOST_TEST(text.find(out.string()) != std::string::npos, text);
+  BOOST_TEST(!std::filesystem::exists(dir / "state" / "checkpoint.json"));
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(state_dir_of_another_source_is_refused) {
+  auto dir = std::filesystem::temp_directory_path() / "pg2sr_lifecycle_foreign";
+  auto cfg = write_config(dir, "kind = \"null\"\n");
+  std::filesystem::create_directories(dir / "state");
+  std::ofstream(dir / "state" / "checkpoint.json") << R"({"version":1,"durable_lsn":"0/1000","source_id":"synthetic:seed=99"})";
+  std::string log = (dir / "pg2sr.log").string();
+  test::child_process p({std::getenv("PG2SR_BINARY"), "run", "-c", cfg.string()}, log);
+  auto r = p.wait();
+  std::string text = test::read_text(log);
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(text.find("holds the checkpoint of another source (synthetic:seed=99)") != std::string::npos, text);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
