@@ -5,59 +5,28 @@
 // raw pointer, so encoding costs one size check and no allocation per field.
 #include "codecs/pgoutput.hpp"
 
+#include "codecs/big_endian.hpp"
+
 #include <cassert>
-#include <cstring>
 #include <type_traits>
 
 namespace pg2sr::codecs::pgoutput {
 
 namespace {
 
-/// Stores big-endian integers and strings at `p`; the caller has made room for them.
-struct writer {
-  char* p;
-
-  void u8(std::uint8_t v) { *p++ = static_cast<char>(v); }
-  void ch(char c) { *p++ = c; }
-  void u16(std::uint16_t v) {
-    v = __builtin_bswap16(v);
-    std::memcpy(p, &v, 2);
-    p += 2;
-  }
-  void u32(std::uint32_t v) {
-    v = __builtin_bswap32(v);
-    std::memcpy(p, &v, 4);
-    p += 4;
-  }
-  void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
-  void u64(std::uint64_t v) {
-    v = __builtin_bswap64(v);
-    std::memcpy(p, &v, 8);
-    p += 8;
-  }
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-  void bytes(std::string_view s) {
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    p += s.size();
-  }
-  /// pq_sendstring: the text and a terminating NUL (the text itself holds none).
-  void cstring(std::string_view s) {
-    assert(s.find('\0') == std::string_view::npos);
-    bytes(s);
-    *p++ = '\0';
-  }
-  void tuple_data(tuple t) {
-    assert(t.size() <= 0xFFFF);
-    u16(static_cast<std::uint16_t>(t.size()));
-    for (const column_value& v : t) {
-      ch(static_cast<char>(v.kind));
-      if (v.kind == value_kind::text || v.kind == value_kind::binary) {
-        u32(static_cast<std::uint32_t>(v.data.size()));
-        bytes(v.data);
-      }
+/// TupleData: the column count, then per column its kind and, for a value, the length and
+/// the bytes.
+void tuple_data(be_writer& w, tuple t) {
+  assert(t.size() <= 0xFFFF);
+  w.u16(static_cast<std::uint16_t>(t.size()));
+  for (const column_value& v : t) {
+    w.ch(static_cast<char>(v.kind));
+    if (v.kind == value_kind::text || v.kind == value_kind::binary) {
+      w.u32(static_cast<std::uint32_t>(v.data.size()));
+      w.bytes(v.data);
     }
   }
-};
+}
 
 constexpr std::size_t cstring_size(std::string_view s) { return s.size() + 1; }
 
@@ -74,7 +43,7 @@ std::size_t xid_size(const std::optional<std::uint32_t>& xid) { return xid ? 4 :
 // ---- per message: exact size, then the fields in wire order --------------------------
 
 std::size_t size_of(const begin_msg&) { return 1 + 8 + 8 + 4; }
-void write(writer& w, const begin_msg& m) {
+void write(be_writer& w, const begin_msg& m) {
   w.ch('B');
   w.u64(m.final_lsn);
   w.i64(m.commit_time);
@@ -82,7 +51,7 @@ void write(writer& w, const begin_msg& m) {
 }
 
 std::size_t size_of(const commit_msg&) { return 1 + 1 + 8 + 8 + 8; }
-void write(writer& w, const commit_msg& m) {
+void write(be_writer& w, const commit_msg& m) {
   w.ch('C');
   w.u8(m.flags);
   w.u64(m.commit_lsn);
@@ -91,7 +60,7 @@ void write(writer& w, const commit_msg& m) {
 }
 
 std::size_t size_of(const origin_msg& m) { return 1 + 8 + cstring_size(m.name); }
-void write(writer& w, const origin_msg& m) {
+void write(be_writer& w, const origin_msg& m) {
   w.ch('O');
   w.u64(m.origin_lsn);
   w.cstring(m.name);
@@ -102,7 +71,7 @@ std::size_t size_of(const relation_msg& m) {
   for (const relation_column& c : m.columns) n += 1 + cstring_size(c.name) + 4 + 4;
   return n;
 }
-void write(writer& w, const relation_msg& m) {
+void write(be_writer& w, const relation_msg& m) {
   w.ch('R');
   if (m.xid) w.u32(*m.xid);
   w.u32(m.relid);
@@ -122,7 +91,7 @@ void write(writer& w, const relation_msg& m) {
 std::size_t size_of(const type_msg& m) {
   return 1 + xid_size(m.xid) + 4 + cstring_size(m.nspname) + cstring_size(m.name);
 }
-void write(writer& w, const type_msg& m) {
+void write(be_writer& w, const type_msg& m) {
   w.ch('Y');
   if (m.xid) w.u32(*m.xid);
   w.u32(m.oid);
@@ -131,12 +100,12 @@ void write(writer& w, const type_msg& m) {
 }
 
 std::size_t size_of(const insert_msg& m) { return 1 + xid_size(m.xid) + 4 + 1 + tuple_size(m.new_tuple); }
-void write(writer& w, const insert_msg& m) {
+void write(be_writer& w, const insert_msg& m) {
   w.ch('I');
   if (m.xid) w.u32(*m.xid);
   w.u32(m.relid);
   w.ch('N');
-  w.tuple_data(m.new_tuple);
+  tuple_data(w, m.new_tuple);
 }
 
 std::size_t size_of(const update_msg& m) {
@@ -144,31 +113,31 @@ std::size_t size_of(const update_msg& m) {
   if (m.old_kind != 0) n += 1 + tuple_size(m.old_tuple);
   return n;
 }
-void write(writer& w, const update_msg& m) {
+void write(be_writer& w, const update_msg& m) {
   w.ch('U');
   if (m.xid) w.u32(*m.xid);
   w.u32(m.relid);
   if (m.old_kind != 0) {
     assert(m.old_kind == 'K' || m.old_kind == 'O');
     w.ch(m.old_kind);
-    w.tuple_data(m.old_tuple);
+    tuple_data(w, m.old_tuple);
   }
   w.ch('N');
-  w.tuple_data(m.new_tuple);
+  tuple_data(w, m.new_tuple);
 }
 
 std::size_t size_of(const delete_msg& m) { return 1 + xid_size(m.xid) + 4 + 1 + tuple_size(m.old_tuple); }
-void write(writer& w, const delete_msg& m) {
+void write(be_writer& w, const delete_msg& m) {
   assert(m.old_kind == 'K' || m.old_kind == 'O');
   w.ch('D');
   if (m.xid) w.u32(*m.xid);
   w.u32(m.relid);
   w.ch(m.old_kind);
-  w.tuple_data(m.old_tuple);
+  tuple_data(w, m.old_tuple);
 }
 
 std::size_t size_of(const truncate_msg& m) { return 1 + xid_size(m.xid) + 4 + 1 + 4 * m.relids.size(); }
-void write(writer& w, const truncate_msg& m) {
+void write(be_writer& w, const truncate_msg& m) {
   w.ch('T');
   if (m.xid) w.u32(*m.xid);
   w.u32(static_cast<std::uint32_t>(m.relids.size()));
@@ -179,7 +148,7 @@ void write(writer& w, const truncate_msg& m) {
 std::size_t size_of(const logical_message_msg& m) {
   return 1 + xid_size(m.xid) + 1 + 8 + cstring_size(m.prefix) + 4 + m.content.size();
 }
-void write(writer& w, const logical_message_msg& m) {
+void write(be_writer& w, const logical_message_msg& m) {
   w.ch('M');
   if (m.xid) w.u32(*m.xid);
   w.u8(m.flags);
@@ -190,17 +159,17 @@ void write(writer& w, const logical_message_msg& m) {
 }
 
 std::size_t size_of(const stream_start_msg&) { return 1 + 4 + 1; }
-void write(writer& w, const stream_start_msg& m) {
+void write(be_writer& w, const stream_start_msg& m) {
   w.ch('S');
   w.u32(m.xid);
   w.u8(m.first_segment);
 }
 
 std::size_t size_of(const stream_stop_msg&) { return 1; }
-void write(writer& w, const stream_stop_msg&) { w.ch('E'); }
+void write(be_writer& w, const stream_stop_msg&) { w.ch('E'); }
 
 std::size_t size_of(const stream_commit_msg&) { return 1 + 4 + 1 + 8 + 8 + 8; }
-void write(writer& w, const stream_commit_msg& m) {
+void write(be_writer& w, const stream_commit_msg& m) {
   w.ch('c');
   w.u32(m.xid);
   w.u8(m.flags);
@@ -212,7 +181,7 @@ void write(writer& w, const stream_commit_msg& m) {
 std::size_t size_of(const stream_abort_msg& m) {
   return 1 + 4 + 4 + (m.abort_lsn ? 8 : 0) + (m.abort_time ? 8 : 0);
 }
-void write(writer& w, const stream_abort_msg& m) {
+void write(be_writer& w, const stream_abort_msg& m) {
   w.ch('A');
   w.u32(m.xid);
   w.u32(m.subxid);
@@ -228,7 +197,7 @@ std::size_t size_of(const two_phase_msg& m) {
   if (m.type == 'r') n += 8;
   return n;
 }
-void write(writer& w, const two_phase_msg& m) {
+void write(be_writer& w, const two_phase_msg& m) {
   assert(m.type == 'b' || m.type == 'P' || m.type == 'K' || m.type == 'r' || m.type == 'p');
   w.ch(m.type);
   if (m.type != 'b') w.u8(m.flags);
@@ -243,7 +212,7 @@ void write(writer& w, const two_phase_msg& m) {
 // ---- envelopes -------------------------------------------------------------------------
 
 std::size_t size_of(const xlog_data& e) { return 1 + 8 + 8 + 8 + e.payload.size(); }
-void write(writer& w, const xlog_data& e) {
+void write(be_writer& w, const xlog_data& e) {
   w.ch('w');
   w.u64(e.data_start);
   w.u64(e.wal_end);
@@ -252,7 +221,7 @@ void write(writer& w, const xlog_data& e) {
 }
 
 std::size_t size_of(const keepalive&) { return 1 + 8 + 8 + 1; }
-void write(writer& w, const keepalive& e) {
+void write(be_writer& w, const keepalive& e) {
   w.ch('k');
   w.u64(e.wal_end);
   w.i64(e.send_time);
@@ -260,7 +229,7 @@ void write(writer& w, const keepalive& e) {
 }
 
 std::size_t size_of(const status_update&) { return 1 + 8 + 8 + 8 + 8 + 1; }
-void write(writer& w, const status_update& e) {
+void write(be_writer& w, const status_update& e) {
   w.ch('r');
   w.u64(e.write);
   w.u64(e.flush);
@@ -274,7 +243,7 @@ void append(const T& m, std::string& out) {
   const std::size_t n = size_of(m);
   const std::size_t old = out.size();
   out.resize(old + n);
-  writer w{out.data() + old};
+  be_writer w{out.data() + old};
   write(w, m);
   assert(w.p == out.data() + old + n);
 }

@@ -2,6 +2,8 @@
 // of the live rows, and encodes the walsender's CopyData payloads for them.
 #include "codecs/wal_generator.hpp"
 
+#include "codecs/big_endian.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -326,27 +328,6 @@ enum class phase : std::uint8_t {
 /// Encoded pool bytes across all tables stay near this (fewer variants for wide rows or
 /// many tables), between 4 and 4096 variants per table.
 constexpr std::size_t pool_budget_bytes = 8 << 20;
-
-/// Stores big-endian integers at `p`, in room claimed from the byte_sink beforehand.
-struct raw_writer {
-  char* p;
-  void ch(char c) { *p++ = c; }
-  void u16(std::uint16_t v) {
-    v = __builtin_bswap16(v);
-    std::memcpy(p, &v, 2);
-    p += 2;
-  }
-  void u32(std::uint32_t v) {
-    v = __builtin_bswap32(v);
-    std::memcpy(p, &v, 4);
-    p += 4;
-  }
-  void u64(std::uint64_t v) {
-    v = __builtin_bswap64(v);
-    std::memcpy(p, &v, 8);
-    p += 8;
-  }
-};
 
 /// The batch being written. The string is sized ahead in 64 KiB steps (zero-filled just
 /// before being written, while in cache) and filled through `p`, so the hot path stores
@@ -783,8 +764,7 @@ struct wal_generator::state {
     const std::size_t len_at = out.size();
     out.append(4, '\0');
     format_value(t, c, *h, p.format, out);
-    const auto len = __builtin_bswap32(static_cast<std::uint32_t>(out.size() - len_at - 4));
-    std::memcpy(out.data() + len_at, &len, 4);
+    store_be32(out.data() + len_at, static_cast<std::uint32_t>(out.size() - len_at - 4));
   }
 
   /// The text form of column c of `row` (for expected_rows), nullopt for NULL.
@@ -809,7 +789,7 @@ struct wal_generator::state {
   void append_tuple(const table_state& t, const row_slot& row, tuple_shape shape) {
     byte_sink& o = sink;
     const std::size_t ncols = t.infos.size();
-    raw_writer h{o.claim(2 + 1 + 4 + 24)};
+    be_writer h{o.claim(2 + 1 + 4 + 24)};
     h.u16(static_cast<std::uint16_t>(ncols));
     if (p.format == value_format::binary) {
       h.ch('b');
@@ -879,7 +859,7 @@ struct wal_generator::state {
   }
 
   /// 'w' header plus the start of an I/U/D message: type, [xid], relid.
-  static void change_header(raw_writer& h, lsn_t lsn, pg_time_t send_time, char type,
+  static void change_header(be_writer& h, lsn_t lsn, pg_time_t send_time, char type,
                             std::optional<std::uint32_t> xid, std::uint32_t relid) {
     h.ch('w');
     h.u64(lsn);
@@ -971,7 +951,7 @@ struct wal_generator::state {
 
     const bool full = p.identity == identity_mode::full;
     byte_sink& o = sink;
-    raw_writer h{o.claim(64)};
+    be_writer h{o.claim(64)};
     switch (kind) {
       case op::insert:
         change_header(h, lsn, send_time, 'I', xid, t.relid);

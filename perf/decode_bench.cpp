@@ -6,11 +6,9 @@
 #include "codecs/change_event.hpp"
 #include "codecs/pgoutput.hpp"
 #include "codecs/wal_generator.hpp"
-
-#include <time.h>
+#include "perf/bench_support.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,51 +18,9 @@
 
 namespace pg = pg2sr::codecs::pgoutput;
 namespace gen = pg2sr::codecs::wal_gen;
+namespace perf = pg2sr::perf;
 
 namespace {
-
-// ---- timing ----------------------------------------------------------------------------
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-struct sample {
-  double cpu = 0;
-  double wall = 0;
-};
-
-/// Runs `f` `repeats` times; returns the samples sorted by CPU time.
-template <class F>
-std::vector<sample> measure(int repeats, F&& f) {
-  std::vector<sample> out;
-  for (int i = 0; i < repeats; ++i) {
-    const double c0 = cpu_seconds(), w0 = wall_seconds();
-    f();
-    out.push_back({cpu_seconds() - c0, wall_seconds() - w0});
-  }
-  std::sort(out.begin(), out.end(), [](const sample& a, const sample& b) { return a.cpu < b.cpu; });
-  return out;
-}
-
-void report(const std::string& prefix, const std::vector<sample>& s, double events, double bytes) {
-  const sample& best = s.front();
-  const sample& median = s[s.size() / 2];
-  double best_wall = s.front().wall;
-  for (const sample& x : s) best_wall = std::min(best_wall, x.wall);
-  std::printf("%s.events_per_s_cpu_best %.0f events/s\n", prefix.c_str(), events / best.cpu);
-  std::printf("%s.events_per_s_cpu_median %.0f events/s\n", prefix.c_str(), events / median.cpu);
-  std::printf("%s.events_per_s_wall_best %.0f events/s\n", prefix.c_str(), events / best_wall);
-  std::printf("%s.mb_per_s_cpu_best %.1f MB/s\n", prefix.c_str(), bytes / best.cpu / 1e6);
-  std::printf("%s.mb_per_s_cpu_median %.1f MB/s\n", prefix.c_str(), bytes / median.cpu / 1e6);
-  std::printf("%s.ns_per_event_cpu_best %.1f ns\n", prefix.c_str(), best.cpu * 1e9 / events);
-}
 
 // ---- input -----------------------------------------------------------------------------
 
@@ -111,22 +67,7 @@ struct shape {
 };
 
 std::vector<shape> shapes(double scale) {
-  gen::generator_params narrow;
-  narrow.seed = 1;
-  narrow.table_count = 8;
-  narrow.column_count = 4;
-  narrow.avg_row_bytes = 48;
-  narrow.min_rows_per_txn = 1;
-  narrow.max_rows_per_txn = 40;
-  narrow.initial_rows_per_table = 10000;
-  narrow.keepalive_every_txns = 64;
-  narrow.max_changes = static_cast<std::uint64_t>(2'000'000 * scale);
-
-  gen::generator_params wide = narrow;
-  wide.column_count = 40;
-  wide.avg_row_bytes = 1000;
-  wide.max_changes = static_cast<std::uint64_t>(200'000 * scale);
-  return {{"narrow", narrow}, {"wide", wide}};
+  return {{"narrow", perf::narrow_stream(scale)}, {"wide", perf::wide_stream(scale)}};
 }
 
 // ---- the measured loops ------------------------------------------------------------------
@@ -193,9 +134,9 @@ int main(int argc, char** argv) {
     std::printf("%s.stream_changes %.0f changes\n", n.c_str(), s.changes);
     std::printf("%s.stream_bytes %.0f bytes\n", n.c_str(), s.bytes);
     std::printf("%s.avg_payload_bytes %.1f bytes\n", n.c_str(), s.bytes / s.events);
-    report(n + ".decode", measure(repeats, [&] { decode_all(s); }), s.events, s.bytes);
-    report(n + ".assemble", measure(repeats, [&] { assemble_all(s); }), s.events, s.bytes);
-    report(n + ".memcpy", measure(repeats, [&] { copy_all(s); }), s.events, s.bytes);
+    perf::report(n + ".decode", perf::measure(repeats, [&] { decode_all(s); }), s.events, s.bytes);
+    perf::report(n + ".assemble", perf::measure(repeats, [&] { assemble_all(s); }), s.events, s.bytes);
+    perf::report(n + ".memcpy", perf::measure(repeats, [&] { copy_all(s); }), s.events, s.bytes);
   }
   return 0;
 }

@@ -5,11 +5,9 @@
 // Usage: generator_bench [repeats=5] [scale=1.0]   (scale multiplies the stream sizes)
 #include "codecs/pgoutput.hpp"
 #include "codecs/wal_generator.hpp"
-
-#include <time.h>
+#include "perf/bench_support.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -17,50 +15,9 @@
 
 namespace pg = pg2sr::codecs::pgoutput;
 namespace gen = pg2sr::codecs::wal_gen;
+namespace perf = pg2sr::perf;
 
 namespace {
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-struct sample {
-  double cpu = 0;
-  double wall = 0;
-};
-
-template <class F>
-std::vector<sample> measure(int repeats, F&& f) {
-  std::vector<sample> out;
-  for (int i = 0; i < repeats; ++i) {
-    const double c0 = cpu_seconds(), w0 = wall_seconds();
-    f();
-    out.push_back({cpu_seconds() - c0, wall_seconds() - w0});
-  }
-  std::sort(out.begin(), out.end(), [](const sample& a, const sample& b) { return a.cpu < b.cpu; });
-  return out;
-}
-
-void report(const std::string& prefix, const std::vector<sample>& s, double events, double bytes) {
-  const sample& best = s.front();
-  const sample& median = s[s.size() / 2];
-  double best_wall = s.front().wall;
-  for (const sample& x : s) best_wall = std::min(best_wall, x.wall);
-  std::printf("%s.events_per_s_cpu_best %.0f events/s\n", prefix.c_str(), events / best.cpu);
-  std::printf("%s.events_per_s_cpu_median %.0f events/s\n", prefix.c_str(), events / median.cpu);
-  std::printf("%s.events_per_s_wall_best %.0f events/s\n", prefix.c_str(), events / best_wall);
-  if (bytes > 0) {
-    std::printf("%s.mb_per_s_cpu_best %.1f MB/s\n", prefix.c_str(), bytes / best.cpu / 1e6);
-    std::printf("%s.mb_per_s_cpu_median %.1f MB/s\n", prefix.c_str(), bytes / median.cpu / 1e6);
-  }
-  std::printf("%s.ns_per_event_cpu_best %.1f ns\n", prefix.c_str(), best.cpu * 1e9 / events);
-}
 
 struct shape {
   std::string name;
@@ -68,23 +25,8 @@ struct shape {
 };
 
 std::vector<shape> shapes(double scale) {
-  // the same streams as decode_bench
-  gen::generator_params narrow;
-  narrow.seed = 1;
-  narrow.table_count = 8;
-  narrow.column_count = 4;
-  narrow.avg_row_bytes = 48;
-  narrow.min_rows_per_txn = 1;
-  narrow.max_rows_per_txn = 40;
-  narrow.initial_rows_per_table = 10000;
-  narrow.keepalive_every_txns = 64;
-  narrow.max_changes = static_cast<std::uint64_t>(2'000'000 * scale);
-
-  gen::generator_params wide = narrow;
-  wide.column_count = 40;
-  wide.avg_row_bytes = 1000;
-  wide.max_changes = static_cast<std::uint64_t>(200'000 * scale);
-
+  const gen::generator_params narrow = perf::narrow_stream(scale);
+  const gen::generator_params wide = perf::wide_stream(scale);
   gen::generator_params narrow_bin = narrow;
   narrow_bin.format = gen::value_format::binary;
   gen::generator_params wide_bin = wide;
@@ -118,13 +60,13 @@ int main(int argc, char** argv) {
     }
 
     // construction (value pools, initial rows) is timed on its own, then the stream
-    const double setup0 = cpu_seconds();
+    const double setup0 = perf::cpu_seconds();
     std::vector<gen::wal_generator> gens;
     for (int i = 0; i < repeats; ++i) gens.emplace_back(sh.params);
-    const double setup_ms = (cpu_seconds() - setup0) * 1e3 / repeats;
+    const double setup_ms = (perf::cpu_seconds() - setup0) * 1e3 / repeats;
     double events = 0, bytes = 0;
     std::size_t run = 0;
-    const auto gen_samples = measure(repeats, [&] {
+    const auto gen_samples = perf::measure(repeats, [&] {
       gen::wal_generator& g = gens[run++];
       gen::wal_chunk chunk;
       double b = 0;
@@ -140,10 +82,10 @@ int main(int argc, char** argv) {
     std::printf("%s.setup_ms_cpu %.1f ms\n", sh.name.c_str(), setup_ms);
     std::printf("%s.stream_events %.0f events\n", sh.name.c_str(), events);
     std::printf("%s.stream_bytes %.0f bytes\n", sh.name.c_str(), bytes);
-    report(sh.name + ".generate", gen_samples, events, bytes);
+    perf::report(sh.name + ".generate", gen_samples, events, bytes);
 
     // seek to the middle: replays half the transactions without encoding them
-    const auto seek_samples = measure(repeats, [&] {
+    const auto seek_samples = perf::measure(repeats, [&] {
       gen::wal_generator g(sh.params);
       g.seek(middle, gen::resume_mode::same_session);
       sink = g.position();
@@ -151,7 +93,7 @@ int main(int argc, char** argv) {
     std::printf("%s.seek_half_stream_ms_cpu_best %.1f ms\n", sh.name.c_str(), seek_samples.front().cpu * 1e3);
 
     // peer: decoding the same stream (the generator should be at least as fast)
-    const auto dec_samples = measure(repeats, [&] {
+    const auto dec_samples = perf::measure(repeats, [&] {
       pg::decoder dec;
       std::uint64_t acc = 0;
       for (std::size_t c = 0; c < chunks.size(); ++c) {
@@ -166,7 +108,7 @@ int main(int argc, char** argv) {
       }
       sink = acc;
     });
-    report(sh.name + ".peer_decode", dec_samples, events, bytes);
+    perf::report(sh.name + ".peer_decode", dec_samples, events, bytes);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // change_assembler: CopyData in, transaction-ordered change events out — plain and streamed
 // transactions, aborts, keepalives, relation changes mid-stream, and its errors.
 #include "codecs/change_event.hpp"
+#include "tests/support/wire_bytes.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,20 +14,7 @@ using namespace pg2sr::codecs::pgoutput;
 
 namespace {
 
-/// Big-endian byte builder for hand-made messages (independent of the encoder).
-struct bytes {
-  std::string s;
-  bytes& ch(char c) { s += c; return *this; }
-  bytes& u8(std::uint8_t v) { s += static_cast<char>(v); return *this; }
-  bytes& u16(std::uint16_t v) { return u8(v >> 8).u8(v & 0xff); }
-  bytes& u32(std::uint32_t v) { return u16(v >> 16).u16(v & 0xffff); }
-  bytes& u64(std::uint64_t v) { return u32(v >> 32).u32(v & 0xffffffffu); }
-  bytes& str(std::string_view v) { s += v; s += '\0'; return *this; }
-  bytes& raw(std::string_view v) { s += v; return *this; }
-  bytes& text(std::string_view v) { return ch('t').u32(static_cast<std::uint32_t>(v.size())).raw(v); }
-  bytes& xid(std::optional<std::uint32_t> x) { return x ? u32(*x) : *this; }
-  operator std::string() const { return s; }
-};
+using pg2sr::test::bytes;
 
 using opt_xid = std::optional<std::uint32_t>;
 
