@@ -23,8 +23,11 @@ namespace {
 bool drain(self_ptr self) {
   auto& st = self->state;
   while (!st.pending.empty() && st.credit > 0) {
-    auto chunk = std::move(st.pending.front());
+    auto [chunk, restart] = std::move(st.pending.front());
     st.pending.pop_front();
+    // A new walsender session resends every transaction not acknowledged: drop the
+    // half-received one (and streamed ones) instead of mixing them with the resend.
+    if (restart) st.assembler.reset();
     // Values view into the chunk's bytes: the batch shares ownership of the chunk.
     std::shared_ptr<const std::string> owner(chunk, &chunk->bytes);
     auto batch = std::make_shared<change_batch>();
@@ -64,7 +67,7 @@ decoder_actor::behavior_type decoder(self_ptr self, watermark_actor downstream, 
   st.raw_window_bytes = raw_window_bytes;
   return {
       [=](wal_chunk_msg& msg) {
-        self->state.pending.push_back(std::move(msg.chunk));
+        self->state.pending.emplace_back(std::move(msg.chunk), msg.restart);
         drain(self);
       },
       [=](end_of_stream_msg&) {

@@ -29,6 +29,12 @@ using raw_chunk = codecs::wal_gen::wal_chunk;  ///< CopyData payloads back to ba
 /// source -> decoder: CopyData payloads in stream order, `bytes` counted against credit.
 struct wal_chunk_msg {
   std::shared_ptr<const raw_chunk> chunk;
+  bool restart = false;  ///< first chunk of a new walsender session: forget open transactions
+};
+
+/// The live reader's thread -> its actor: it cannot go on (the text says why and how to fix).
+struct source_failed_msg {
+  std::string reason;
 };
 
 /// decoder -> watermark -> batcher: decoded events; event i has position first_position + i.
@@ -111,7 +117,8 @@ std::string describe(const caf::error& err);
 /// Every source (synthetic, live PostgreSQL): takes credit and durable LSNs, and stop.
 /// produce_atom is its own wake-up call.
 using source_actor = caf::typed_actor<caf::reacts_to<credit_msg>, caf::reacts_to<durable_msg>,
-                                      caf::reacts_to<stop_atom>, caf::reacts_to<produce_atom>>;
+                                      caf::reacts_to<stop_atom>, caf::reacts_to<produce_atom>,
+                                      caf::reacts_to<source_failed_msg>>;
 
 /// engine -> decoder and checkpoint: the source (for raw credit and durable LSNs).
 struct link_source_msg {
@@ -145,6 +152,7 @@ using checkpoint_actor = caf::typed_actor<caf::reacts_to<progress_msg>, caf::rea
 }  // namespace pg2sr::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::wal_chunk_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::source_failed_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::event_batch_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::end_of_stream_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::credit_msg)

@@ -81,6 +81,9 @@ source_actor::behavior_type synthetic_source(self_ptr self, synthetic_settings s
       [=](durable_msg&) {},
       [=](produce_atom) { produce(self); },
       [=](stop_atom) { end_stream(self); },
+      [=](source_failed_msg& failed) {
+        self->quit(make_pipeline_error(pipeline_errc::source_failed, failed.reason));
+      },
   };
 }
 

@@ -3,12 +3,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <functional>
 #include <iostream>
 #include <optional>
 
 #include "config/config.hpp"
 #include "config/units.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/preflight.hpp"
+#include "engine/slot_commands.hpp"
 
 namespace pg2sr::engine {
 
@@ -45,6 +49,43 @@ void print_summary(const config::pipeline_config& cfg) {
             << "  sink: " << config::to_string(cfg.sink.kind) << "\n";
 }
 
+// One line per check, then the summary; exit 1 when any check failed.
+int print_preflight(const std::vector<check_result>& results) {
+  int counts[3] = {0, 0, 0};
+  for (const auto& r : results) {
+    std::cout << to_line(r) << "\n";
+    ++counts[static_cast<int>(r.status)];
+  }
+  bool passed = all_passed(results);
+  std::cout << "preflight: " << counts[0] << " ok, " << counts[1] << " info, " << counts[2] << " failed: "
+            << (passed ? "the source is ready for pg2sr run" : "fix the failures above before pg2sr run") << "\n";
+  return passed ? exit_ok : exit_failure;
+}
+
+bool require_postgres(const config::pipeline_config& cfg, const char* command) {
+  if (cfg.source.kind == config::source_kind::postgres) return true;
+  std::cerr << "pg2sr " << command << ": source.kind = \"" << config::to_string(cfg.source.kind)
+            << "\" has no replication slot; slot commands need source.kind = \"postgres\"\n";
+  return false;
+}
+
+// Connects to the source (a failure is one line with libpq's message, never the password
+// nor the conninfo) and runs `action`; a server error in it is one line too.
+int with_source(const config::pipeline_config& cfg, const char* command,
+                const std::function<int(actors::pg_connection&)>& action) {
+  const auto& pg = cfg.source.postgres;
+  try {
+    actors::pg_connection conn(config::conninfo(pg, true));
+    return action(conn);
+  } catch (const actors::pg_error& e) {
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::cerr << "pg2sr " << command << ": PostgreSQL at " << pg.host << ":" << pg.port << " (database \"" << pg.dbname
+              << "\", user \"" << pg.user << "\"): " << message << "\n";
+    return exit_failure;
+  }
+}
+
 }  // namespace
 
 int run_check(const std::filesystem::path& config_file) {
@@ -52,7 +93,37 @@ int run_check(const std::filesystem::path& config_file) {
   if (!cfg) return exit_config;
   print_summary(*cfg);
   std::cout << "configuration OK\n";
-  return exit_ok;
+  if (cfg->source.kind != config::source_kind::postgres) return exit_ok;
+  auto results = run_preflight(*cfg);
+  return print_preflight(results);
+}
+
+int run_slot_list(const std::filesystem::path& config_file) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return exit_config;
+  if (!require_postgres(*cfg, "slot list")) return exit_config;
+  return with_source(*cfg, "slot list", [&](actors::pg_connection& conn) {
+    for (const auto& line : slot_list_lines(conn, cfg->source.slot)) std::cout << line << "\n";
+    return exit_ok;
+  });
+}
+
+int run_slot_drop(const std::filesystem::path& config_file) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return exit_config;
+  if (!require_postgres(*cfg, "slot drop")) return exit_config;
+  return with_source(*cfg, "slot drop", [&](actors::pg_connection& conn) {
+    auto result = drop_slot(conn, cfg->source.slot);
+    if (!result.dropped) {
+      std::cerr << "pg2sr slot drop: " << result.message << "\n";
+      return exit_failure;
+    }
+    std::cout << result.message << "\n"
+              << "its position is lost: the next pg2sr run creates a fresh slot at the current WAL position, and "
+                 "changes committed until then are not streamed; a re-snapshot may be needed (remove "
+              << cfg->pipeline.state_dir.string() << " and run with snapshot.mode = \"initial\")\n";
+    return exit_ok;
+  });
 }
 
 int run_pipeline(const std::filesystem::path& config_file) {

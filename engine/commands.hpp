@@ -8,8 +8,17 @@ namespace pg2sr::engine {
 /// Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage.
 enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_config = 2 };
 
-/// `pg2sr check -c FILE`: validates the configuration (and, with a live source, the server).
+/// `pg2sr check -c FILE`: validates the configuration (exit 2 when bad) and, with a
+/// PostgreSQL source, runs the live preflight: one line per check, then a summary; exit 1
+/// when a check fails.
 int run_check(const std::filesystem::path& config_file);
+
+/// `pg2sr slot list -c FILE`: the pipeline's slot and the other logical slots of the source
+/// database, with active state, LSNs and lag.
+int run_slot_list(const std::filesystem::path& config_file);
+
+/// `pg2sr slot drop -c FILE`: drops the pipeline's slot unless it is active; exit 1 when not.
+int run_slot_drop(const std::filesystem::path& config_file);
 
 /// `pg2sr run -c FILE`: runs the pipeline until it ends or is stopped.
 int run_pipeline(const std::filesystem::path& config_file);

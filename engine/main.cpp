@@ -20,6 +20,12 @@ int main(int argc, char** argv) {
   run->add_option("-c,--config", config_file, "TOML configuration file")->required();
   auto* check = app.add_subcommand("check", "Validate the configuration file (and the source, when live)");
   check->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  auto* slot = app.add_subcommand("slot", "Inspect or drop the pipeline's replication slot");
+  slot->require_subcommand(1);
+  auto* slot_list = slot->add_subcommand("list", "List the pipeline's slot and the other logical slots, with lag");
+  slot_list->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  auto* slot_drop = slot->add_subcommand("drop", "Drop the pipeline's slot (refused while it is active)");
+  slot_drop->add_option("-c,--config", config_file, "TOML configuration file")->required();
 
   try {
     app.parse(argc, argv);
@@ -36,6 +42,8 @@ int main(int argc, char** argv) {
   }
   if (*run) return pg2sr::engine::run_pipeline(config_file);
   if (*check) return pg2sr::engine::run_check(config_file);
+  if (*slot_list) return pg2sr::engine::run_slot_list(config_file);
+  if (*slot_drop) return pg2sr::engine::run_slot_drop(config_file);
   std::cout << app.help();
   return pg2sr::engine::exit_config;
 }

@@ -14,11 +14,15 @@
 #include "actors/decoder.hpp"
 #include "actors/jsonl_loader.hpp"
 #include "actors/null_loader.hpp"
+#include "actors/pg_connection.hpp"
+#include "actors/pg_replication_source.hpp"
 #include "actors/synthetic_source.hpp"
 #include "actors/watermark.hpp"
 #include "codecs/lsn.hpp"
 #include "config/units.hpp"
+#include "engine/publication.hpp"
 #include "engine/synthetic_params.hpp"
+#include "engine/table_selection.hpp"
 
 namespace pg2sr::engine {
 
@@ -103,14 +107,43 @@ class status_line {
   std::uint64_t events_ = 0, bytes_ = 0;
 };
 
+// "host:port/dbname": where the source is, without credentials.
+std::string where_of(const config::postgres_connection& pg) {
+  return pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname;
+}
+
+// Before streaming from PostgreSQL: which tables, and a publication that covers them.
+// Returns false (after logging why) when the pipeline cannot start.
+bool prepare_postgres_source(const config::pipeline_config& cfg) {
+  const auto& src = cfg.source;
+  try {
+    actors::pg_connection conn(config::conninfo(src.postgres, true));
+    auto tables = select_tables(conn, cfg.tables);
+    if (tables.empty() && src.publication_mode != config::publication_mode::all_tables) {
+      spdlog::error("no table of {} matches [tables] include/exclude; nothing to replicate", where_of(src.postgres));
+      return false;
+    }
+    for (const auto& t : tables)
+      if (!t.updatable_when_published())
+        spdlog::warn("table {} has no primary key and REPLICA IDENTITY {}: its UPDATEs and DELETEs will fail on the "
+                     "source once published; add a primary key or ALTER TABLE ... REPLICA IDENTITY FULL",
+                     t.qualified(), t.replica_identity == 'n' ? "NOTHING" : "DEFAULT");
+    auto action = ensure_publication(conn, src.publication, src.publication_mode, tables);
+    spdlog::info("source {}: {} table(s) selected; publication {} {}", where_of(src.postgres), tables.size(),
+                 src.publication,
+                 action == publication_action::created   ? "created"
+                 : action == publication_action::altered ? "altered to the selection"
+                                                         : "as it is");
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("source {}: {}", where_of(src.postgres), e.what());
+    return false;
+  }
+}
+
 }  // namespace
 
 int run_pipeline(const config::pipeline_config& cfg) {
-  if (cfg.source.kind != config::source_kind::synthetic) {
-    spdlog::error("source kind \"{}\" is not implemented yet in this build; use kind = \"synthetic\"",
-                  config::to_string(cfg.source.kind));
-    return 1;
-  }
   if (cfg.sink.kind != config::sink_kind::null && cfg.sink.kind != config::sink_kind::jsonl) {
     spdlog::error("sink kind \"{}\" is not implemented yet in this build; use \"jsonl\" or \"null\"",
                   config::to_string(cfg.sink.kind));
@@ -135,6 +168,7 @@ int run_pipeline(const config::pipeline_config& cfg) {
   if (initial.durable_lsn != 0)
     spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
                  store->file().string());
+  if (cfg.source.kind == config::source_kind::postgres && !prepare_postgres_source(cfg)) return 1;
 
   block_stop_signals();  // before CAF starts its threads, so they inherit the mask
   caf::actor_system_config caf_cfg;
@@ -169,18 +203,32 @@ int run_pipeline(const config::pipeline_config& cfg) {
   std::uint64_t raw_window = std::max<std::uint64_t>(64 << 10, cfg.pipeline.max_in_flight_bytes / 16);
   auto decode = system.spawn(decoder, merge, &metrics, raw_window);
 
-  synthetic_settings ss;
-  ss.params = generator_params_of(cfg.source.synthetic);
-  ss.resume_lsn = initial.durable_lsn;
-  ss.max_duration = cfg.source.synthetic.max_duration;
-  ss.events_per_sec = cfg.source.synthetic.events_per_sec;
-  ss.max_chunk_bytes = std::min<std::uint64_t>(256 << 10, raw_window / 4);
+  std::size_t max_chunk_bytes = std::min<std::uint64_t>(256 << 10, raw_window / 4);
   source_actor source;
-  try {
-    source = system.spawn(synthetic_source, ss, decode, &metrics);
-  } catch (const std::exception& e) {
-    spdlog::error("synthetic source: {}", e.what());
-    return 2;
+  if (cfg.source.kind == config::source_kind::postgres) {
+    replication_settings rs;
+    rs.conninfo = config::conninfo(cfg.source.postgres, true);
+    rs.where = where_of(cfg.source.postgres);
+    rs.slot = cfg.source.slot;
+    rs.publication = cfg.source.publication;
+    rs.binary = cfg.source.binary;
+    rs.status_interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.source.status_interval);
+    rs.start_lsn = initial.durable_lsn;
+    rs.max_chunk_bytes = max_chunk_bytes;
+    source = system.spawn(pg_replication_source, rs, decode, &metrics);
+  } else {
+    synthetic_settings ss;
+    ss.params = generator_params_of(cfg.source.synthetic);
+    ss.resume_lsn = initial.durable_lsn;
+    ss.max_duration = cfg.source.synthetic.max_duration;
+    ss.events_per_sec = cfg.source.synthetic.events_per_sec;
+    ss.max_chunk_bytes = max_chunk_bytes;
+    try {
+      source = system.spawn(synthetic_source, ss, decode, &metrics);
+    } catch (const std::exception& e) {
+      spdlog::error("synthetic source: {}", e.what());
+      return 2;
+    }
   }
   std::vector<caf::actor> all{caf::actor_cast<caf::actor>(source), caf::actor_cast<caf::actor>(decode),
                               caf::actor_cast<caf::actor>(merge), caf::actor_cast<caf::actor>(batch),

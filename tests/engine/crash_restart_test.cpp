@@ -92,7 +92,7 @@ insert_weight = 0.6
 update_weight = 0.3
 delete_weight = 0.1
 unchanged_toast_share = 0.2
-max_events = 300000
+max_events = 600000
 events_per_sec = 150000
 [batch]
 max_rows = 200000

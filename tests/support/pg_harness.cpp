@@ -65,6 +65,11 @@ std::vector<std::vector<std::string>> query(PGconn* conn, const std::string& sql
 std::string fresh_database(const std::string& name) {
   auto c = cluster();
   auto admin = connect(c.conninfo());
+  // Slots pin a database: a left-over one (a killed test) must not block the drop.
+  exec(admin.get(), "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '" + name +
+                        "' AND active_pid IS NOT NULL");
+  exec(admin.get(), "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '" +
+                        name + "' AND NOT active");
   exec(admin.get(), "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
   exec(admin.get(), "CREATE DATABASE \"" + name + "\"");
   return c.conninfo(name);
