@@ -9,6 +9,7 @@ namespace pg2sr::actors {
 
 struct pipeline_metrics {
   std::atomic<std::uint64_t> source_bytes{0};   ///< raw bytes read from the source
+  std::atomic<std::uint64_t> source_chunks{0};  ///< messages the source sent the decoder
   std::atomic<std::uint64_t> source_lsn{0};     ///< newest WAL position read
   std::atomic<std::uint64_t> events{0};         ///< change events decoded
   std::atomic<std::uint64_t> rows_loaded{0};    ///< rows the loaders wrote

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -85,6 +86,7 @@ struct replication_reader {
   bool ended = false;           ///< end_of_stream sent
   bool restart_pending = true;  ///< next chunk starts a walsender session
   std::shared_ptr<raw_chunk> chunk = std::make_shared<raw_chunk>();
+  steady::time_point chunk_started;  ///< when the chunk's first message arrived
 
   void wake() {
     std::uint64_t one = 1;
@@ -98,6 +100,7 @@ struct replication_reader {
   void end_stream();
   void flush_chunk();
   bool stream(PGconn* conn);
+  int read_available(PGconn* conn, bool& reply_now);
   bool sleep_backoff(std::chrono::milliseconds d);
   void fail(const std::string& reason);
 };
@@ -119,6 +122,7 @@ void replication_reader::flush_chunk() {
   if (chunk->empty()) return;
   credit -= static_cast<std::int64_t>(chunk->bytes.size());
   metrics->source_bytes.fetch_add(chunk->bytes.size(), std::memory_order_relaxed);
+  metrics->source_chunks.fetch_add(1, std::memory_order_relaxed);
   metrics->source_lsn.store(received, std::memory_order_relaxed);
   caf::anon_send(downstream, wal_chunk_msg{std::move(chunk), restart_pending});
   restart_pending = false;
@@ -181,10 +185,56 @@ struct conn_closer {
 
 }  // namespace
 
+// Appends every complete CopyData message libpq holds to the chunk (shipping full chunks).
+// Returns how many were read, or -1 when the connection ended.
+int replication_reader::read_available(PGconn* conn, bool& reply_now) {
+  int count = 0;
+  for (;;) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn, &buf, 1);
+    if (n == 0) return count;
+    if (n < 0) {
+      if (buf) PQfreemem(buf);
+      flush_chunk();
+      if (n == -2) spdlog::warn("source {}: replication connection lost: {}", settings.where, last_error(conn));
+      else spdlog::warn("source {}: the server ended the replication stream", settings.where);
+      return -1;
+    }
+    ++count;
+    std::uint64_t reached = 0;  // where the stream provably is: a commit's end or a keepalive
+    if (buf[0] == 'w' && n >= 25) {
+      received = std::max(received, be64(buf + 9));
+      if (n >= 25 + 18 && buf[25] == 'C') reached = be64(buf + 25 + 10);
+    } else if (buf[0] == 'k' && n >= 18) {
+      received = std::max(received, be64(buf + 1));
+      reached = be64(buf + 1);
+      if (buf[17] != 0) reply_now = true;
+    }
+    if (settings.stop_at_lsn != 0 && reached >= settings.stop_at_lsn) stopping = true;
+    if (chunk->empty()) chunk_started = steady::now();
+    chunk->bytes.append(buf, static_cast<std::size_t>(n));
+    chunk->ends.push_back(static_cast<std::uint32_t>(chunk->bytes.size()));
+    PQfreemem(buf);
+    if (stopping || reply_now) return count;
+    if (chunk->bytes.size() >= settings.max_chunk_bytes || static_cast<std::int64_t>(chunk->bytes.size()) >= credit) {
+      flush_chunk();
+      if (credit <= 0) return count;
+    }
+  }
+}
+
 // One walsender session: read while credit lasts, acknowledge, until the connection
 // ends (returns true: reconnect) or the reader stops (returns false).
 bool replication_reader::stream(PGconn* conn) {
   int sock = PQsocket(conn);
+  // The walsender writes message by message; waking per message costs more than the
+  // message. Ask the kernel to wake us only once a chunk's worth waits (or the poll timeout).
+  // (Below the socket buffer, or a full buffer would stall the walsender until the poll
+  // timeout; chunks still grow to max_chunk_bytes across several reads.)
+  const std::size_t low_water = settings.max_chunk_bytes;
+  int wake_bytes = static_cast<int>(std::min<std::size_t>(low_water, 64 << 10));
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, &wake_bytes, sizeof wake_bytes);
+  constexpr auto linger = std::chrono::milliseconds(10);
   auto next_status = steady::now();
   std::uint64_t last_sent_durable = 0;
   bool reply_now = false;
@@ -201,40 +251,19 @@ bool replication_reader::stream(PGconn* conn) {
     }
     bool reading = !ended && credit > 0;
     if (reading) {
-      for (;;) {
-        char* buf = nullptr;
-        int n = PQgetCopyData(conn, &buf, 1);
-        if (n == 0) break;
-        if (n < 0) {
-          if (buf) PQfreemem(buf);
-          flush_chunk();
-          if (n == -2) spdlog::warn("source {}: replication connection lost: {}", settings.where, last_error(conn));
-          else spdlog::warn("source {}: the server ended the replication stream", settings.where);
-          return true;
-        }
-        if (buf[0] == 'w' && n >= 25) {
-          received = std::max(received, be64(buf + 9));
-        } else if (buf[0] == 'k' && n >= 18) {
-          received = std::max(received, be64(buf + 1));
-          if (buf[17] != 0) reply_now = true;
-        }
-        chunk->bytes.append(buf, static_cast<std::size_t>(n));
-        chunk->ends.push_back(static_cast<std::uint32_t>(chunk->bytes.size()));
-        PQfreemem(buf);
-        if (chunk->bytes.size() >= settings.max_chunk_bytes ||
-            static_cast<std::int64_t>(chunk->bytes.size()) >= credit) {
-          flush_chunk();
-          if (credit <= 0) break;
-        }
-        if (reply_now) break;
-      }
-      flush_chunk();
-      if (reply_now) continue;
+      if (read_available(conn, reply_now) < 0) return true;
+      // Ship when the chunk is big, 10 ms old, or must go now: not on every wake-up (credit
+      // and durable messages wake us often; tiny chunks would bring more of them).
+      if (!chunk->empty() && (stopping || reply_now || chunk->bytes.size() >= low_water ||
+                              steady::now() - chunk_started >= linger))
+        flush_chunk();
+      if (reply_now || stopping) continue;
     }
-    auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next_status - steady::now()).count();
+    auto until = chunk->empty() ? next_status : std::min(next_status, chunk_started + linger);
+    auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now()).count();
     pollfd fds[2] = {{wake_fd, POLLIN, 0}, {sock, static_cast<short>(reading ? POLLIN : 0), 0}};
-    ::poll(fds, 2, static_cast<int>(std::clamp<long>(wait_ms, 1, 1000)));
-    if (reading && (fds[1].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn) == 0) {
+    ::poll(fds, 2, static_cast<int>(std::clamp<long>(wait_ms, 1, reading ? 10 : 1000)));
+    if (reading && PQconsumeInput(conn) == 0) {
       flush_chunk();
       spdlog::warn("source {}: replication connection lost: {}", settings.where, last_error(conn));
       return true;

@@ -28,6 +28,7 @@ struct replication_settings {
   bool binary = false;
   std::chrono::milliseconds status_interval{10'000};
   std::uint64_t start_lsn = 0;              ///< durable LSN from the checkpoint; 0 = the slot's position
+  std::uint64_t stop_at_lsn = 0;            ///< end the stream at a commit or keepalive reaching it (0 = never)
   std::size_t max_chunk_bytes = 256 << 10;  ///< raw bytes per message to the decoder
   std::chrono::milliseconds first_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};

@@ -57,6 +57,7 @@ void produce(self_ptr self) {
   st.events_sent += n;
   st.credit -= static_cast<std::int64_t>(chunk->bytes.size());
   st.metrics->source_bytes.fetch_add(chunk->bytes.size(), std::memory_order_relaxed);
+  st.metrics->source_chunks.fetch_add(1, std::memory_order_relaxed);
   st.metrics->source_lsn.store(st.generator->position(), std::memory_order_relaxed);
   if (!chunk->empty()) self->send(st.downstream, wal_chunk_msg{std::move(chunk)});
   schedule(self);

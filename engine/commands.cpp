@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 
+#include "codecs/lsn.hpp"
 #include "config/config.hpp"
 #include "config/units.hpp"
 #include "engine/pipeline.hpp"
@@ -126,10 +127,19 @@ int run_slot_drop(const std::filesystem::path& config_file) {
   });
 }
 
-int run_pipeline(const std::filesystem::path& config_file) {
+int run_pipeline(const std::filesystem::path& config_file, const std::string& stop_at_lsn) {
+  run_options options;
+  if (!stop_at_lsn.empty()) {
+    auto lsn = codecs::parse_lsn(stop_at_lsn);
+    if (!lsn) {
+      std::cerr << "pg2sr: --stop-at-lsn: \"" << stop_at_lsn << "\" is not a WAL position such as 0/16B3748\n";
+      return exit_config;
+    }
+    options.stop_at_lsn = *lsn;
+  }
   auto cfg = load_or_report(config_file);
   if (!cfg) return exit_config;
-  return engine::run_pipeline(*cfg);
+  return engine::run_pipeline(*cfg, options);
 }
 
 }  // namespace pg2sr::engine

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace pg2sr::engine {
 
@@ -21,6 +22,7 @@ int run_slot_list(const std::filesystem::path& config_file);
 int run_slot_drop(const std::filesystem::path& config_file);
 
 /// `pg2sr run -c FILE`: runs the pipeline until it ends or is stopped.
-int run_pipeline(const std::filesystem::path& config_file);
+/// `stop_at_lsn` ("X/X" or empty): end the stream once the source has reached it.
+int run_pipeline(const std::filesystem::path& config_file, const std::string& stop_at_lsn = "");
 
 }  // namespace pg2sr::engine

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   std::string config_file;
   auto* run = app.add_subcommand("run", "Run the pipeline described by the configuration file");
   run->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  std::string stop_at_lsn;
+  run->add_option("--stop-at-lsn", stop_at_lsn,
+                  "End the stream once the source reached this WAL position (X/X), like pg_recvlogical --endpos");
   auto* check = app.add_subcommand("check", "Validate the configuration file (and the source, when live)");
   check->add_option("-c,--config", config_file, "TOML configuration file")->required();
   auto* slot = app.add_subcommand("slot", "Inspect or drop the pipeline's replication slot");
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
     std::cerr << "pg2sr: --log-level: unknown level \"" << log_level << "\" (trace, debug, info, warn, error, off)\n";
     return pg2sr::engine::exit_config;
   }
-  if (*run) return pg2sr::engine::run_pipeline(config_file);
+  if (*run) return pg2sr::engine::run_pipeline(config_file, stop_at_lsn);
   if (*check) return pg2sr::engine::run_check(config_file);
   if (*slot_list) return pg2sr::engine::run_slot_list(config_file);
   if (*slot_drop) return pg2sr::engine::run_slot_drop(config_file);

@@ -143,7 +143,7 @@ bool prepare_postgres_source(const config::pipeline_config& cfg) {
 
 }  // namespace
 
-int run_pipeline(const config::pipeline_config& cfg) {
+int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
   if (cfg.sink.kind != config::sink_kind::null && cfg.sink.kind != config::sink_kind::jsonl) {
     spdlog::error("sink kind \"{}\" is not implemented yet in this build; use \"jsonl\" or \"null\"",
                   config::to_string(cfg.sink.kind));
@@ -215,6 +215,7 @@ int run_pipeline(const config::pipeline_config& cfg) {
     rs.status_interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.source.status_interval);
     rs.start_lsn = initial.durable_lsn;
     rs.max_chunk_bytes = max_chunk_bytes;
+    rs.stop_at_lsn = options.stop_at_lsn;
     source = system.spawn(pg_replication_source, rs, decode, &metrics);
   } else {
     synthetic_settings ss;
@@ -272,8 +273,8 @@ int run_pipeline(const config::pipeline_config& cfg) {
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (exit_code == 0) {
-    spdlog::info("done: {} events, {} rows loaded in {} loads, {:.2f} s ({} events/s), durable LSN {}{}",
-                 metrics.events.load(), metrics.rows_loaded.load(), metrics.loads.load(), secs,
+    spdlog::info("done: {} events, {} rows loaded in {} loads, {} source chunks, {:.2f} s ({} events/s), durable LSN {}{}",
+                 metrics.events.load(), metrics.rows_loaded.load(), metrics.loads.load(), metrics.source_chunks.load(), secs,
                  rate(static_cast<double>(metrics.events.load()) / std::max(secs, 1e-3)),
                  codecs::format_lsn(final_lsn),
                  cfg.sink.kind == config::sink_kind::null ? fmt::format(", checksum {:016x}", metrics.checksum.load())
