@@ -116,6 +116,14 @@ std::string where_of(const config::postgres_connection& pg) {
 // Returns false (after logging why) when the pipeline cannot start.
 bool prepare_postgres_source(const config::pipeline_config& cfg) {
   const auto& src = cfg.source;
+  if (cfg.snapshot.mode == config::snapshot_mode::snapshot_only) {
+    spdlog::error("snapshot.mode = \"snapshot_only\": the incremental snapshot is not built yet in this version; "
+                  "use mode = \"never\" to stream changes");
+    return false;
+  }
+  if (cfg.snapshot.mode == config::snapshot_mode::initial)
+    spdlog::warn("snapshot.mode = \"initial\": the incremental snapshot is not built yet in this version; streaming "
+                 "changes only (rows that exist before the slot is created are not copied)");
   try {
     actors::pg_connection conn(config::conninfo(src.postgres, true));
     auto tables = select_tables(conn, cfg.tables);

@@ -24,7 +24,7 @@ live_pipeline::live_pipeline(const std::string& name, int port, const std::strin
   std::ofstream(dir_ / "p.toml") << "[pipeline]\nname = \"" << name << "\"\nstate_dir = \"" << (dir_ / "state").string()
                                  << "\"\nstatus_interval = \"1s\"\n[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
                                  << "port = " << port << "\ndbname = \"" << dbname << "\"\nuser = \"postgres\"\n"
-                                 << "status_interval = \"500ms\"\n"
+                                 << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n"
                                  << "[snapshot]\nmode = \"never\"\n[batch]\nflush_interval = \"100ms\"\n"
                                  << "[sink]\nkind = \"jsonl\"\npath = \"" << (dir_ / "out.jsonl").string() << "\"\n"
                                  << extra_toml;
@@ -47,6 +47,8 @@ void live_pipeline::reconnect() {
 }
 
 void live_pipeline::start() {
+  // Trust authentication ignores it; the tests check it never shows up in the log.
+  setenv("PG2SR_LIVE_TEST_PASSWORD", live_test_password, 1);
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{std::getenv("PG2SR_BINARY"), "run", "-c", (dir_ / "p.toml").string()},
       (dir_ / "pg2sr.log").string());

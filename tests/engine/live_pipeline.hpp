@@ -22,6 +22,9 @@ using replayed_rows = std::map<std::string, std::optional<std::string>>;
 using replayed_table = std::map<std::string, replayed_rows>;
 using replayed_state = std::map<std::string, replayed_table>;
 
+/// The password every live pipeline is configured with (through password_env).
+inline constexpr const char* live_test_password = "live-secret-5150";
+
 class live_pipeline {
  public:
   /// `conninfo_base` is "host=... port=... user=..." without dbname; `dbname` must exist.
