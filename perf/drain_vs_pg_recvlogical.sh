@@ -26,7 +26,7 @@ done
 for k in $(seq 0 99); do
   echo "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid > $((k * 10000)) AND aid <= $(((k + 1) * 10000));"
 done | psql "$conn" -qX -v ON_ERROR_STOP=1
-endpos=$(sql "SELECT pg_current_wal_lsn()")
+endpos=$(sql "SELECT pg_current_wal_insert_lsn()")
 
 recv_drain() {  # slot -> wall seconds
   local start; start=$(now)

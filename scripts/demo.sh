@@ -40,7 +40,7 @@ sql "UPDATE orders SET amount = amount * 2 WHERE id BETWEEN 10001 AND 10100"
 sql "DELETE FROM orders WHERE id BETWEEN 10901 AND 11000"
 sql "ALTER TABLE orders ADD COLUMN note text"
 sql "UPDATE orders SET note = 'added while streaming' WHERE id = 10001"
-target=$(sql "SELECT pg_current_wal_lsn()")
+target=$(sql "SELECT pg_current_wal_insert_lsn()")
 until [[ $(sql "SELECT confirmed_flush_lsn >= '$target' FROM pg_replication_slots WHERE slot_name = 'pg2sr_demo'") == t ]]; do sleep 0.2; done
 kill -TERM "$pg2sr_pid"
 wait "$pg2sr_pid"

@@ -13,18 +13,25 @@
 namespace pg2sr::test {
 
 live_pipeline::live_pipeline(const std::string& name, int port, const std::string& dbname,
-                             const std::string& extra_toml)
-    : name_(name), port_(port), dbname_(dbname), dir_(std::filesystem::temp_directory_path() / ("pg2sr_live_" + name)) {
+                             const std::string& extra_toml, const std::string& extra_source_toml)
+    : name_(name), slot_("pg2sr_" + name), port_(port), dbname_(dbname),
+      dir_(std::filesystem::temp_directory_path() / ("pg2sr_live_" + name)) {
+  if (auto at = extra_source_toml.find("slot = \""); at != std::string::npos) {
+    auto begin = at + 8;
+    slot_ = extra_source_toml.substr(begin, extra_source_toml.find('"', begin) - begin);
+  }
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
   conn_ = connect("host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=" + dbname);
   exec(conn_.get(), "CREATE TABLE IF NOT EXISTS public.pg2sr_sentinel (id int PRIMARY KEY)");
   exec(conn_.get(), "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
-                        slot() + "'");
+                        slot() + "' AND NOT active");
+  // Own range of internal sentinel ids: several pipelines may share a database.
+  next_internal_sentinel_ = 1'000'000 + static_cast<int>(std::hash<std::string>{}(dir_.string()) % 1000) * 1000;
   std::ofstream(dir_ / "p.toml") << "[pipeline]\nname = \"" << name << "\"\nstate_dir = \"" << (dir_ / "state").string()
                                  << "\"\nstatus_interval = \"1s\"\n[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
                                  << "port = " << port << "\ndbname = \"" << dbname << "\"\nuser = \"postgres\"\n"
-                                 << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n"
+                                 << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n" << extra_source_toml << "\n"
                                  << "[snapshot]\nmode = \"never\"\n[batch]\nflush_interval = \"100ms\"\n"
                                  << "[sink]\nkind = \"jsonl\"\npath = \"" << (dir_ / "out.jsonl").string() << "\"\n"
                                  << extra_toml;
@@ -46,12 +53,25 @@ void live_pipeline::reconnect() {
   conn_ = connect("host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + dbname_);
 }
 
-void live_pipeline::start() {
+void live_pipeline::start_nowait() {
   // Trust authentication ignores it; the tests check it never shows up in the log.
   setenv("PG2SR_LIVE_TEST_PASSWORD", live_test_password, 1);
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{std::getenv("PG2SR_BINARY"), "run", "-c", (dir_ / "p.toml").string()},
       (dir_ / "pg2sr.log").string());
+}
+
+bool live_pipeline::wait_for_log(const std::string& text, std::chrono::seconds timeout) const {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+void live_pipeline::start() {
+  start_nowait();
   // Until the slot exists, commits are not captured: retry with new rows until one arrives.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!wait_for_sentinel(next_internal_sentinel_++, std::chrono::seconds(2)))
@@ -75,10 +95,10 @@ void live_pipeline::kill9() {
 std::string live_pipeline::log() const { return read_text((dir_ / "pg2sr.log").string()); }
 
 bool live_pipeline::wait_for_sentinel(int id, std::chrono::seconds timeout) {
-  exec(conn_.get(), "INSERT INTO public.pg2sr_sentinel VALUES (" + std::to_string(id) + ")");
+  exec(conn_.get(), "INSERT INTO public.pg2sr_sentinel VALUES (" + std::to_string(id) + ") ON CONFLICT DO NOTHING");
   // Durable (acknowledged to PostgreSQL) past the sentinel's commit means every earlier
   // commit is in the jsonl too, whichever table it touched.
-  auto target = codecs::parse_lsn(query(conn_.get(), "SELECT pg_current_wal_lsn()")[0][0]).value();
+  auto target = codecs::parse_lsn(query(conn_.get(), "SELECT pg_current_wal_insert_lsn()")[0][0]).value();
   std::string confirmed = "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + slot() + "'";
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {

@@ -28,7 +28,9 @@ inline constexpr const char* live_test_password = "live-secret-5150";
 class live_pipeline {
  public:
   /// `conninfo_base` is "host=... port=... user=..." without dbname; `dbname` must exist.
-  live_pipeline(const std::string& name, int port, const std::string& dbname, const std::string& extra_toml = "");
+  /// `extra_toml` is appended at the end of the file; `extra_source_toml` inside [source].
+  live_pipeline(const std::string& name, int port, const std::string& dbname, const std::string& extra_toml = "",
+                const std::string& extra_source_toml = "");
   ~live_pipeline();
 
   /// Starts pg2sr and waits until it streams (a sentinel row went through): commits from
@@ -38,6 +40,10 @@ class live_pipeline {
   void stop();
   /// kill -9 and wait.
   void kill9();
+  /// Starts pg2sr without waiting for it to stream (for fault tests).
+  void start_nowait();
+  /// Waits until the log contains `text`; false on timeout.
+  bool wait_for_log(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) const;
   bool running() const { return process_ != nullptr; }
 
   /// Inserts `id` into public.pg2sr_sentinel (created by the constructor) and waits until
@@ -58,10 +64,11 @@ class live_pipeline {
   void reconnect();
   std::string log() const;
   const std::filesystem::path& dir() const { return dir_; }
-  std::string slot() const { return "pg2sr_" + name_; }
+  std::string slot() const { return slot_; }
 
  private:
   std::string name_;
+  std::string slot_;  ///< pg2sr_<name>, or a `slot = "..."` given in extra_source_toml
   int port_;
   std::string dbname_;
   std::filesystem::path dir_;

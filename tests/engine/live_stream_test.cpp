@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(idle_slot_keeps_advancing_while_only_unpublished_tables_cha
   std::string slot_lsn = "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + p.slot() + "'";
   std::uint64_t before = lsn_of(p.sql(), slot_lsn);
   for (int i = 0; i < 200; ++i) exec(p.sql(), "INSERT INTO other SELECT generate_series(1, 100)");
-  std::uint64_t written = lsn_of(p.sql(), "SELECT pg_current_wal_lsn()");
+  std::uint64_t written = lsn_of(p.sql(), "SELECT pg_current_wal_insert_lsn()");
   std::uint64_t confirmed = before;
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (confirmed < written && std::chrono::steady_clock::now() < until) {
@@ -171,6 +171,67 @@ BOOST_AUTO_TEST_CASE(kill_9_of_pg2sr_mid_stream_then_restart_loses_nothing) {
   }
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1), p.log());
   require_equal_tables(p, "public.items", "id");
+  p.stop();
+}
+
+BOOST_AUTO_TEST_CASE(publication_modes_all_tables_and_disabled_stream_through_run) {
+  fresh_database("live_pubmodes");
+  {
+    live_pipeline p("puball", cluster().port, "live_pubmodes", "", "publication_mode = \"all_tables\"");
+    exec(p.sql(), "CREATE TABLE a (id int PRIMARY KEY)");
+    p.start();
+    BOOST_TEST(query(p.sql(), "SELECT puballtables FROM pg_publication WHERE pubname = 'pg2sr_puball'")[0][0] == "t");
+    exec(p.sql(), "CREATE TABLE created_later (id int PRIMARY KEY); INSERT INTO created_later VALUES (1)");
+    BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1), p.log());
+    BOOST_TEST(p.replay()["public.created_later"].size() == 1u);  // FOR ALL TABLES covers new tables
+    p.stop();
+  }
+  {
+    live_pipeline p("pubdis", cluster().port, "live_pubmodes", "[tables]\ninclude = [\"public\\\\.a\", \"public\\\\.pg2sr_sentinel\"]\n",
+                    "publication_mode = \"disabled\"\npublication = \"mine\"");
+    exec(p.sql(), "CREATE PUBLICATION mine FOR TABLE a, pg2sr_sentinel");
+    p.start();
+    exec(p.sql(), "INSERT INTO a VALUES (7)");
+    BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(2), p.log());
+    BOOST_TEST(p.replay()["public.a"].size() == 1u);
+    BOOST_TEST(query(p.sql(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'mine'")[0][0] == "2");
+    p.stop();
+    exec(p.sql(), "DROP PUBLICATION mine");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(slot_active_elsewhere_is_explained_and_retried) {
+  fresh_database("live_busy");
+  live_pipeline first("busy", cluster().port, "live_busy");
+  exec(first.sql(), "CREATE TABLE a (id int PRIMARY KEY)");
+  first.start();
+  live_pipeline second("busy_too", cluster().port, "live_busy", "", "slot = \"pg2sr_busy\"");  // same slot
+  second.start_nowait();
+  BOOST_TEST(second.wait_for_log("is active for PID"), second.log());
+  BOOST_TEST(second.wait_for_log("pg_terminate_backend"), second.log());
+  BOOST_TEST(second.wait_for_log("retrying in"), second.log());
+  first.stop();  // the slot is free now: the second one takes over
+  exec(second.sql(), "INSERT INTO a VALUES (1)");
+  BOOST_REQUIRE_MESSAGE(second.wait_for_sentinel(3, std::chrono::seconds(60)), second.log());
+  second.stop();
+}
+
+BOOST_AUTO_TEST_CASE(max_wal_senders_exhausted_is_explained_and_retried) {
+  scoped_cluster server("one_sender", {"max_wal_senders = 1"});
+  exec(connect(server.conninfo()).get(), "CREATE DATABASE senders");
+  live_pipeline p("senders", server.port(), "senders");
+  exec(p.sql(), "CREATE TABLE a (id int PRIMARY KEY)");
+  auto holder = connect(server.conninfo("senders") + " replication=database");  // takes the only walsender
+  query(holder.get(), "IDENTIFY_SYSTEM");
+  p.start_nowait();
+  BOOST_TEST(p.wait_for_log("max_wal_senders"), p.log());
+  BOOST_TEST(p.wait_for_log("pg2sr needs exactly one per pipeline"), p.log());
+  BOOST_TEST(p.wait_for_log("retrying in"), p.log());
+  holder.reset();  // the walsender is free again
+  BOOST_REQUIRE_MESSAGE(p.wait_for_log("streaming slot", std::chrono::seconds(60)), p.log());
+  exec(p.sql(), "INSERT INTO a VALUES (1)");
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1, std::chrono::seconds(90)), p.log());
+  BOOST_TEST(p.replay()["public.a"].size() == 1u);
   p.stop();
 }
 
