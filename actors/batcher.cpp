@@ -82,10 +82,11 @@ bool idle(const batcher_state& st) {
 void report(self_ptr self) {
   auto& st = self->state;
   std::uint64_t f = compute_frontier(st);
-  if (f > st.frontier || !st.marks.empty()) {
+  if (f > st.frontier || !st.marks.empty() || !st.chunk_marks.empty()) {
     st.frontier = std::max(st.frontier, f);
-    self->send(st.checkpoint, progress_msg{std::move(st.marks), st.frontier});
+    self->send(st.checkpoint, progress_msg{std::move(st.marks), std::move(st.chunk_marks), st.frontier});
     st.marks.clear();
+    st.chunk_marks.clear();
   }
   std::uint64_t returned = 0;
   while (!st.costs.empty() && st.costs.front().first <= st.frontier) {
@@ -118,7 +119,9 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
   const auto& batch = msg.batch;
   auto now = clock_type::now();
   std::uint64_t position = msg.first_position;
-  for (const auto& e : batch->events) {
+  const std::size_t end = std::min(msg.end, batch->events.size());
+  for (std::size_t i = msg.begin; i < end; ++i) {
+    const auto& e = batch->events[i];
     if (is_row_change(e.op)) {
       auto& slot = st.tables[e.relid];
       if (!slot.compactor || slot.compactor->relation() != e.relation) {
@@ -139,6 +142,7 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
     ++position;
   }
   st.next_position = position;
+  if (msg.completes) st.chunk_marks.push_back({position, *msg.completes});
   st.costs.emplace_back(position, msg.cost_bytes);
   st.outstanding_bytes += msg.cost_bytes;
   st.metrics->in_flight_bytes.store(st.outstanding_bytes, std::memory_order_relaxed);

@@ -1,6 +1,8 @@
 // Checkpoint actor: durable LSN from progress, persisted atomically, told to the source.
 #include "actors/checkpoint.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace pg2sr::actors {
 
 using self_ptr = checkpoint_actor::stateful_pointer<checkpoint_actor_state>;
@@ -22,6 +24,17 @@ bool persist(self_ptr self) {
   }
 }
 
+void mark_chunk_done(self_ptr self, const chunk_ref& ref) {
+  auto& st = self->state;
+  auto* table = st.persisted.snapshot.find(ref.relid);
+  if (!table || ref.index >= table->chunks.size() || table->chunks[ref.index].done) return;
+  table->chunks[ref.index].done = true;
+  st.dirty = true;
+  st.metrics->snapshot_chunks_done.fetch_add(1, std::memory_order_relaxed);
+  if (table->chunks_done() == table->chunks.size())
+    spdlog::info("snapshot of {} done: {} chunk(s) durable in the target", table->qualified(), table->chunks.size());
+}
+
 }  // namespace
 
 checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkpoint_store> store,
@@ -39,6 +52,12 @@ checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkp
       [=](progress_msg& msg) {
         auto& st = self->state;
         for (const auto& m : msg.marks) st.tracker.on_commit(m.position, m.lsn);
+        st.chunk_marks.insert(st.chunk_marks.end(), msg.chunks.begin(), msg.chunks.end());
+        // A chunk is done once every row it handed over (all before its mark) is durable.
+        while (!st.chunk_marks.empty() && st.chunk_marks.front().position <= msg.frontier) {
+          mark_chunk_done(self, st.chunk_marks.front().chunk);
+          st.chunk_marks.pop_front();
+        }
         if (st.tracker.advance(msg.frontier)) {
           st.dirty = true;
           st.metrics->durable_lsn.store(st.tracker.durable_lsn(), std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 // acknowledge to PostgreSQL.
 #pragma once
 
+#include <deque>
 #include <memory>
 
 #include "actors/ack_tracker.hpp"
@@ -14,6 +15,7 @@ namespace pg2sr::actors {
 
 struct checkpoint_actor_state {
   ack_tracker tracker;
+  std::deque<chunk_mark> chunk_marks;  ///< snapshot chunks handed over, not yet durable
   std::shared_ptr<checkpoint_store> store;
   checkpoint_state persisted;
   source_actor source;  ///< receives durable_msg

@@ -53,6 +53,28 @@ std::optional<checkpoint_state> checkpoint_store::load() const {
     if (!lsn) throw std::runtime_error("durable_lsn is not an LSN");
     s.durable_lsn = *lsn;
     s.source_id = j.value("source_id", "");
+    if (j.contains("snapshot")) {
+      for (const auto& jt : j.at("snapshot").at("tables")) {
+        snapshot_table_state t;
+        t.relid = jt.at("relid").get<std::uint32_t>();
+        t.schema = jt.at("schema").get<std::string>();
+        t.name = jt.at("name").get<std::string>();
+        t.select_list = jt.at("select_list").get<std::string>();
+        t.columns = jt.at("columns").get<std::vector<std::string>>();
+        t.key_columns = jt.at("key_columns").get<std::vector<std::string>>();
+        t.key_source = jt.at("key_source").get<std::string>();
+        for (const auto& jc : jt.at("chunks")) {
+          snapshot_chunk_state c;
+          c.index = jc.at("index").get<std::uint32_t>();
+          c.predicate = jc.at("predicate").get<std::string>();
+          c.description = jc.value("description", "");
+          c.estimated_rows = jc.value("estimated_rows", std::uint64_t{0});
+          c.done = jc.at("done").get<bool>();
+          t.chunks.push_back(std::move(c));
+        }
+        s.snapshot.tables.push_back(std::move(t));
+      }
+    }
     return s;
   } catch (const std::exception& e) {
     throw std::runtime_error("checkpoint " + file_.string() + " is damaged (" + e.what() +
@@ -64,6 +86,19 @@ void checkpoint_store::save(const checkpoint_state& state) const {
   std::filesystem::create_directories(dir_);
   nlohmann::json j{{"version", 1}, {"durable_lsn", codecs::format_lsn(state.durable_lsn)},
                    {"source_id", state.source_id}};
+  if (!state.snapshot.tables.empty()) {
+    nlohmann::json tables = nlohmann::json::array();
+    for (const auto& t : state.snapshot.tables) {
+      nlohmann::json chunks = nlohmann::json::array();
+      for (const auto& c : t.chunks)
+        chunks.push_back({{"index", c.index}, {"predicate", c.predicate}, {"description", c.description},
+                          {"estimated_rows", c.estimated_rows}, {"done", c.done}});
+      tables.push_back({{"relid", t.relid}, {"schema", t.schema}, {"name", t.name}, {"select_list", t.select_list},
+                        {"columns", t.columns}, {"key_columns", t.key_columns}, {"key_source", t.key_source},
+                        {"chunks", chunks}});
+    }
+    j["snapshot"] = {{"tables", tables}};
+  }
   std::string text = j.dump(2) + "\n";
   auto tmp = dir_ / "checkpoint.json.tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

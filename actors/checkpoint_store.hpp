@@ -8,11 +8,14 @@
 #include <optional>
 #include <string>
 
+#include "actors/snapshot_state.hpp"
+
 namespace pg2sr::actors {
 
 struct checkpoint_state {
   std::uint64_t durable_lsn = 0;  ///< everything up to here is in the target
   std::string source_id;          ///< what the state belongs to (guards against a reused state_dir)
+  snapshot_state snapshot;        ///< the incremental snapshot's plan and finished chunks
 };
 
 class checkpoint_store {

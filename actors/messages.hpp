@@ -15,10 +15,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "actors/load_batch.hpp"
+#include "actors/snapshot_state.hpp"
 #include "codecs/change_event.hpp"
 #include "codecs/wal_generator.hpp"
 
@@ -37,11 +40,16 @@ struct source_failed_msg {
   std::string reason;
 };
 
-/// decoder -> watermark -> batcher: decoded events; event i has position first_position + i.
+/// decoder -> watermark -> batcher: decoded events (those in [begin, end) of `batch`); the
+/// watermark numbers them: event begin + i has position first_position + i.
 struct event_batch_msg {
   std::shared_ptr<const codecs::pgoutput::change_batch> batch;
   std::uint64_t first_position = 0;
   std::uint64_t cost_bytes = 0;  ///< memory it holds (raw + decoded): returned as credit once durable
+  std::size_t begin = 0;
+  std::size_t end = SIZE_MAX;    ///< clamped to batch->events.size()
+  std::optional<chunk_ref> completes;  ///< snapshot rows: their chunk is done once these are durable
+  std::size_t size() const { return std::min(end, batch->events.size()) - begin; }
 };
 
 /// Flows down the data path once the source has nothing more to send.
@@ -71,12 +79,61 @@ struct ack_mark {
   std::uint64_t lsn = 0;
 };
 
+/// A snapshot chunk whose rows all come before `position`.
+struct chunk_mark {
+  std::uint64_t position = 0;
+  chunk_ref chunk;
+};
+
 /// batcher -> checkpoint, in stream order: commits (and idle keepalives) seen since the
-/// last message, and the frontier below which every event is durable in the target.
+/// last message, chunks whose rows were all handed over, and the frontier below which
+/// every event is durable in the target.
 struct progress_msg {
   std::vector<ack_mark> marks;
+  std::vector<chunk_mark> chunks;
   std::uint64_t frontier = 0;
 };
+
+// ---- the incremental snapshot -------------------------------------------------------------
+
+/// One chunk to read and all a reader needs for it.
+struct chunk_task {
+  chunk_ref ref;
+  std::string table_sql;    ///< quoted schema.table
+  std::string select_list;  ///< quoted columns, pgoutput order
+  std::string predicate;
+  std::string description;
+  std::vector<std::string> key_columns;
+  std::shared_ptr<const codecs::pgoutput::relation_schema> relation;  ///< key flags = key_columns
+  std::string watermark_id;  ///< "<run>:<relid>:<index>": unique per run, so old watermarks replayed are ignored
+};
+using chunk_task_ptr = std::shared_ptr<const chunk_task>;
+
+/// chunker -> chunk reader; the reader replies chunk_read_msg (or an error).
+struct read_chunk_msg {
+  chunk_task_ptr task;
+};
+struct chunk_read_msg {
+  chunk_ref ref;
+  std::uint64_t rows = 0;
+};
+
+/// chunk reader -> watermark, before it writes the low watermark: expect this chunk.
+struct chunk_begin_msg {
+  chunk_task_ptr task;
+};
+/// chunk reader -> watermark: rows read (all sent when `last`), as insert events.
+struct chunk_rows_msg {
+  std::string watermark_id;
+  std::shared_ptr<codecs::pgoutput::change_batch> rows;
+  bool last = false;
+};
+/// chunk reader -> watermark: the read failed; forget the chunk's window (it is retried).
+struct chunk_abort_msg {
+  std::string watermark_id;
+};
+/// chunker -> watermark: every planned chunk has been read.
+struct snapshot_read_msg {};
 
 /// checkpoint -> source: the LSN that is durable (for PostgreSQL: the `flush` to send).
 struct durable_msg {
@@ -134,7 +191,12 @@ struct link_decoder_msg {
 };
 
 using watermark_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::reacts_to<end_of_stream_msg>,
-                                         caf::reacts_to<credit_msg>, caf::reacts_to<link_decoder_msg>>;
+                                         caf::reacts_to<credit_msg>, caf::reacts_to<link_decoder_msg>,
+                                         caf::reacts_to<link_source_msg>, caf::reacts_to<chunk_begin_msg>,
+                                         caf::reacts_to<chunk_rows_msg>, caf::reacts_to<chunk_abort_msg>,
+                                         caf::reacts_to<snapshot_read_msg>>;
+
+using chunk_reader_actor = caf::typed_actor<caf::replies_to<read_chunk_msg>::with<chunk_read_msg>>;
 
 /// engine -> batcher: the watermark (credit goes there; the batcher then grants its capacity).
 struct link_watermark_msg {
@@ -162,5 +224,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::progress_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::durable_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::pipeline_done_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_source_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::read_chunk_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_read_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_begin_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_rows_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_abort_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::snapshot_read_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_decoder_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_watermark_msg)

@@ -16,7 +16,10 @@ struct pipeline_metrics {
   std::atomic<std::uint64_t> loads{0};          ///< load batches done
   std::atomic<std::uint64_t> in_flight_bytes{0};///< raw bytes read but not yet durable
   std::atomic<std::uint64_t> durable_lsn{0};
-  std::atomic<std::uint64_t> checksum{0};       ///< null loader: order-independent checksum of rows
+  std::atomic<std::uint64_t> checksum{0};
+  std::atomic<std::uint64_t> snapshot_chunks_total{0};
+  std::atomic<std::uint64_t> snapshot_chunks_done{0};   ///< durable in the target
+  std::atomic<std::uint64_t> snapshot_rows_read{0};       ///< null loader: order-independent checksum of rows
 };
 
 }  // namespace pg2sr::actors

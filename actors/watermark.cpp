@@ -1,18 +1,174 @@
-// Watermark actor: pass-through for now (no snapshot chunks to merge yet); it holds no
-// data, so credit from the batcher goes straight on to the decoder.
+// Watermark actor: DBLog windows over the stream, chunk rows released at the high watermark.
 #include "actors/watermark.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace pg2sr::actors {
 
-watermark_actor::behavior_type watermark(watermark_actor::stateful_pointer<watermark_state> self,
-                                         batcher_actor downstream) {
+using codecs::pgoutput::change_batch;
+using codecs::pgoutput::change_event;
+using codecs::pgoutput::change_op;
+using codecs::pgoutput::relation_schema;
+using codecs::pgoutput::tuple;
+using self_ptr = watermark_actor::stateful_pointer<watermark_state>;
+
+namespace {
+
+// Indexes of `names` among the relation's columns (cached per schema version).
+const std::vector<std::size_t>& key_indexes_of(watermark_state& st, const relation_schema* rel,
+                                               const std::vector<std::string>& names) {
+  auto [it, inserted] = st.key_indexes.try_emplace(rel);
+  if (inserted)
+    for (const auto& n : names)
+      if (auto i = rel->column_index(n)) it->second.push_back(*i);
+  return it->second;
+}
+
+// The key's text values, length-prefixed: equal for a stream row and a COPY row of the
+// same key (both are PostgreSQL's text output).
+std::string key_text(tuple values, const std::vector<std::size_t>& indexes) {
+  std::string key;
+  for (auto i : indexes) {
+    if (i >= values.size()) return {};
+    const auto& v = values[i];
+    auto len = static_cast<std::uint32_t>(v.data.size());
+    key.push_back(static_cast<char>(v.kind));
+    key.append(reinterpret_cast<const char*>(&len), sizeof len);
+    key.append(v.data);
+  }
+  return key;
+}
+
+void forward(self_ptr self, std::shared_ptr<const change_batch> batch, std::size_t begin, std::size_t end,
+             std::uint64_t cost, std::optional<chunk_ref> completes = std::nullopt) {
+  auto& st = self->state;
+  event_batch_msg out{std::move(batch), st.next_position, cost, begin, end, completes};
+  st.next_position += out.size();
+  if (out.size() > 0 || completes || cost > 0) self->send(st.downstream, std::move(out));
+}
+
+// Marks the keys `e` touches in every open window of its table.
+void mark_dirty(watermark_state& st, const change_batch& batch, const change_event& e) {
+  for (auto& [id, w] : st.windows) {
+    if (!w.open || w.task->ref.relid != e.relid) continue;
+    if (e.op == change_op::truncate) {
+      w.all_dirty = true;
+      continue;
+    }
+    const auto& idx = key_indexes_of(st, e.relation, w.task->key_columns);
+    if (e.new_count > 0) w.dirty.insert(key_text(batch.new_tuple(e), idx));
+    if (e.old_count > 0) w.dirty.insert(key_text(batch.old_tuple(e), idx));
+  }
+}
+
+void stop_if_done(self_ptr self) {
+  auto& st = self->state;
+  if (st.stop_when_snapshot_done && st.snapshot_read && st.windows.empty() && !st.stop_sent && st.source) {
+    st.stop_sent = true;
+    spdlog::info("snapshot complete: every chunk was merged into the stream; ending the stream (snapshot_only)");
+    self->send(st.source, stop_atom::value);
+  }
+}
+
+// High watermark: the chunk's rows minus the dirty keys, here, then the chunk is complete.
+void release(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.windows.find(id);
+  if (it == st.windows.end()) return;
+  chunk_window w = std::move(it->second);
+  st.windows.erase(it);
+  if (!w.rows_complete) {
+    // The rows always arrive before H (they are sent before H is written); if not, the
+    // reader failed after writing L: the chunker retries it, nothing is released.
+    spdlog::warn("snapshot chunk {} of {}: high watermark before its rows; it will be read again",
+                 w.task->description, w.task->table_sql);
+    return;
+  }
+  std::uint64_t kept = 0, dropped = 0;
+  for (std::size_t b = 0; b < w.rows.size(); ++b) {
+    auto& rows = w.rows[b];
+    auto& events = rows->events;
+    const auto& idx = key_indexes_of(st, w.task->relation.get(), w.task->key_columns);
+    std::size_t before = events.size();
+    if (w.all_dirty) events.clear();
+    else if (!w.dirty.empty())
+      std::erase_if(events, [&](const change_event& e) { return w.dirty.count(key_text(rows->new_tuple(e), idx)) > 0; });
+    kept += events.size();
+    dropped += before - events.size();
+    bool last = b + 1 == w.rows.size();
+    forward(self, rows, 0, events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt);
+  }
+  if (w.rows.empty()) forward(self, std::make_shared<change_batch>(), 0, 0, 0, w.task->ref);
+  spdlog::debug("snapshot chunk {} of {}: {} rows released, {} changed meanwhile (the stream has them)",
+                w.task->description, w.task->table_sql, kept, dropped);
+  stop_if_done(self);
+}
+
+void on_events(self_ptr self, event_batch_msg& msg) {
+  auto& st = self->state;
+  const auto& batch = *msg.batch;
+  std::size_t end = std::min(msg.end, batch.events.size());
+  if (st.windows.empty()) {  // no snapshot in progress: pass through
+    forward(self, msg.batch, msg.begin, end, msg.cost_bytes);
+    return;
+  }
+  std::size_t segment = msg.begin;
+  std::uint64_t cost = msg.cost_bytes;  // charged to the first forwarded piece
+  for (std::size_t i = msg.begin; i < end; ++i) {
+    const auto& e = batch.events[i];
+    if (e.op == change_op::message && batch.message_prefix(e) == watermark_prefix) {
+      std::string_view content = batch.message_content(e);
+      if (content.size() < 2) continue;
+      std::string id(content.substr(2));
+      if (content[0] == 'L') {
+        if (auto w = st.windows.find(id); w != st.windows.end()) w->second.open = true;
+      } else if (content[0] == 'H' && st.windows.count(id)) {
+        forward(self, msg.batch, segment, i + 1, cost);
+        cost = 0;
+        segment = i + 1;
+        release(self, id);
+      }
+    } else if (e.relid != 0) {
+      mark_dirty(st, batch, e);
+    }
+  }
+  forward(self, msg.batch, segment, end, cost);
+}
+
+}  // namespace
+
+watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream, pipeline_metrics* metrics,
+                                         bool stop_when_snapshot_done) {
+  self->state.downstream = std::move(downstream);
+  self->state.metrics = metrics;
+  self->state.stop_when_snapshot_done = stop_when_snapshot_done;
   return {
-      [=](event_batch_msg& msg) { self->send(downstream, std::move(msg)); },
-      [=](end_of_stream_msg& eos) { self->send(downstream, eos); },
+      [=](event_batch_msg& msg) { on_events(self, msg); },
+      [=](end_of_stream_msg& eos) { self->send(self->state.downstream, eos); },
       [=](credit_msg& credit) {
         if (self->state.upstream) self->send(self->state.upstream, credit);
       },
       [=](link_decoder_msg& link) { self->state.upstream = link.decoder; },
+      [=](link_source_msg& link) {
+        self->state.source = link.source;
+        stop_if_done(self);
+      },
+      [=](chunk_begin_msg& begin) {
+        chunk_window w;
+        w.task = begin.task;
+        self->state.windows[begin.task->watermark_id] = std::move(w);
+      },
+      [=](chunk_rows_msg& rows) {
+        auto it = self->state.windows.find(rows.watermark_id);
+        if (it == self->state.windows.end()) return;
+        if (rows.rows && !rows.rows->events.empty()) it->second.rows.push_back(std::move(rows.rows));
+        it->second.rows_complete = rows.last;
+      },
+      [=](chunk_abort_msg& abort) { self->state.windows.erase(abort.watermark_id); },
+      [=](snapshot_read_msg&) {
+        self->state.snapshot_read = true;
+        stop_if_done(self);
+      },
   };
 }
 

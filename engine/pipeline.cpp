@@ -7,9 +7,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include "actors/batcher.hpp"
+#include "actors/chunk_reader.hpp"
+#include "actors/chunker.hpp"
 #include "actors/checkpoint.hpp"
 #include "actors/decoder.hpp"
 #include "actors/jsonl_loader.hpp"
@@ -21,6 +24,8 @@
 #include "codecs/lsn.hpp"
 #include "config/units.hpp"
 #include "engine/publication.hpp"
+#include "engine/snapshot_catalog.hpp"
+#include "engine/snapshot_plan.hpp"
 #include "engine/synthetic_params.hpp"
 #include "engine/table_selection.hpp"
 
@@ -96,6 +101,12 @@ class status_line {
                  rate(static_cast<double>(bytes - bytes_) / secs), config::format_size(m_.in_flight_bytes.load()),
                  m_.rows_loaded.load(), codecs::format_lsn(durable),
                  config::format_size(source > durable ? source - durable : 0));
+    if (auto total = m_.snapshot_chunks_total.load(); total > 0) {
+      std::uint64_t rows = m_.snapshot_rows_read.load();
+      spdlog::info("snapshot: {}/{} chunks durable, {} rows read ({} rows/s)", m_.snapshot_chunks_done.load(), total,
+                   rows, rate(static_cast<double>(rows - snapshot_rows_) / secs));
+      snapshot_rows_ = rows;
+    }
     events_ = events;
     bytes_ = bytes;
     last_ = now;
@@ -104,26 +115,75 @@ class status_line {
  private:
   const pipeline_metrics& m_;
   std::chrono::steady_clock::time_point last_;
-  std::uint64_t events_ = 0, bytes_ = 0;
+  std::uint64_t events_ = 0, bytes_ = 0, snapshot_rows_ = 0;
 };
+
+// Plans every selected table not in the plan yet (all of them on a first start; a table
+// added to the selection later is snapshotted on the next start).
+void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                   const std::vector<source_table>& tables, checkpoint_state& state) {
+  for (const auto& t : tables) {
+    if (state.snapshot.find(t.oid)) continue;
+    auto override_it = cfg.tables.overrides.find(t.qualified());
+    std::string key_column = override_it == cfg.tables.overrides.end() ? "" : override_it->second.key_column;
+    auto plan = plan_table(conn, t, key_column, cfg.snapshot.chunk_rows);
+    snapshot_table_state ts;
+    ts.relid = plan.relid;
+    ts.schema = plan.schema;
+    ts.name = plan.name;
+    ts.select_list = plan.select_list;
+    ts.columns = plan.columns;
+    // Without a key, rows are matched by all their columns (REPLICA IDENTITY FULL).
+    ts.key_columns = plan.key_columns.empty() ? plan.columns : plan.key_columns;
+    ts.key_source = plan.key_source;
+    for (const auto& c : plan.chunks) ts.chunks.push_back({c.index, c.predicate, c.description, c.estimated_rows, false});
+    if (plan.key_source == "ctid")
+      spdlog::warn("table {} has no key: snapshot by ctid ranges; its UPDATEs/DELETEs stream only with REPLICA "
+                   "IDENTITY FULL, and the target then gets whole-row deletes and inserts",
+                   t.qualified());
+    spdlog::info("snapshot of {}: {} chunk(s) by {}, about {} rows", t.qualified(), ts.chunks.size(), plan.key_source,
+                 plan.estimated_rows);
+    state.snapshot.tables.push_back(std::move(ts));
+  }
+}
+
+// A task per unfinished chunk; a run id in the watermark ids makes watermarks of earlier
+// runs (replayed after a restart) unknown, hence ignored.
+std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const checkpoint_state& state) {
+  std::vector<chunk_task_ptr> tasks;
+  std::string run = std::to_string(std::random_device{}() ^ static_cast<unsigned>(std::time(nullptr)));
+  for (const auto& t : state.snapshot.tables) {
+    if (t.chunks_done() == t.chunks.size()) continue;
+    auto relation = relation_from_catalog(conn, t.relid, t.key_columns);
+    for (const auto& c : t.chunks) {
+      if (c.done) continue;
+      auto task = std::make_shared<chunk_task>();
+      task->ref = {t.relid, c.index};
+      task->table_sql = actors::quote_qualified(t.schema, t.name);
+      task->select_list = t.select_list;
+      task->predicate = c.predicate;
+      task->description = c.description;
+      task->key_columns = t.key_columns;
+      task->relation = relation;
+      task->watermark_id = run + ":" + std::to_string(t.relid) + ":" + std::to_string(c.index);
+      tasks.push_back(std::move(task));
+    }
+  }
+  return tasks;
+}
 
 // "host:port/dbname": where the source is, without credentials.
 std::string where_of(const config::postgres_connection& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname;
 }
 
-// Before streaming from PostgreSQL: which tables, and a publication that covers them.
+// Before streaming from PostgreSQL: which tables, a publication that covers them, the slot
+// (created now, so that snapshot watermarks written from now on are in it), and the
+// snapshot plan (made once, kept in the checkpoint) with a task per unfinished chunk.
 // Returns false (after logging why) when the pipeline cannot start.
-bool prepare_postgres_source(const config::pipeline_config& cfg) {
+bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state,
+                             checkpoint_store& store, std::vector<chunk_task_ptr>& tasks) {
   const auto& src = cfg.source;
-  if (cfg.snapshot.mode == config::snapshot_mode::snapshot_only) {
-    spdlog::error("snapshot.mode = \"snapshot_only\": the incremental snapshot is not built yet in this version; "
-                  "use mode = \"never\" to stream changes");
-    return false;
-  }
-  if (cfg.snapshot.mode == config::snapshot_mode::initial)
-    spdlog::warn("snapshot.mode = \"initial\": the incremental snapshot is not built yet in this version; streaming "
-                 "changes only (rows that exist before the slot is created are not copied)");
   try {
     actors::pg_connection conn(config::conninfo(src.postgres, true));
     auto tables = select_tables(conn, cfg.tables);
@@ -142,6 +202,15 @@ bool prepare_postgres_source(const config::pipeline_config& cfg) {
                  action == publication_action::created   ? "created"
                  : action == publication_action::altered ? "altered to the selection"
                                                          : "as it is");
+    if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty()) {
+      auto created = conn.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", {src.slot});
+      spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
+                   created[0][0].value_or("?"));
+    }
+    if (cfg.snapshot.mode == config::snapshot_mode::never) return true;
+    plan_snapshot(cfg, conn, tables, state);
+    store.save(state);  // the plan is durable before the first chunk is read
+    tasks = snapshot_tasks(conn, state);
     return true;
   } catch (const std::exception& e) {
     spdlog::error("source {}: {}", where_of(src.postgres), e.what());
@@ -176,7 +245,10 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   if (initial.durable_lsn != 0)
     spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
                  store->file().string());
-  if (cfg.source.kind == config::source_kind::postgres && !prepare_postgres_source(cfg)) return 1;
+  std::vector<chunk_task_ptr> snapshot_chunks;
+  if (cfg.source.kind == config::source_kind::postgres &&
+      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks))
+    return 1;
 
   block_stop_signals();  // before CAF starts its threads, so they inherit the mask
   caf::actor_system_config caf_cfg;
@@ -207,7 +279,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   bs.flush_interval = cfg.batch.flush_interval;
   bs.capacity_bytes = cfg.pipeline.max_in_flight_bytes;
   auto batch = system.spawn(batcher, bs, loaders, checkpointer, &metrics);
-  auto merge = system.spawn(watermark, batch);
+  bool snapshot_only = cfg.snapshot.mode == config::snapshot_mode::snapshot_only;
+  auto merge = system.spawn(watermark, batch, &metrics, snapshot_only);
   std::uint64_t raw_window = std::max<std::uint64_t>(64 << 10, cfg.pipeline.max_in_flight_bytes / 16);
   auto decode = system.spawn(decoder, merge, &metrics, raw_window);
 
@@ -245,6 +318,27 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   for (auto& l : loaders) all.push_back(caf::actor_cast<caf::actor>(l));
   for (auto& a : all) self->monitor(a);
   self->send(checkpointer, link_source_msg{source});
+  self->send(merge, link_source_msg{source});
+  metrics.snapshot_chunks_total.store(initial.snapshot.chunks_total());
+  metrics.snapshot_chunks_done.store(initial.snapshot.chunks_done());
+  if (cfg.source.kind == config::source_kind::postgres && cfg.snapshot.mode != config::snapshot_mode::never) {
+    if (snapshot_chunks.empty()) {
+      self->send(merge, snapshot_read_msg{});
+    } else {
+      chunk_reader_settings crs;
+      crs.conninfo = config::conninfo(cfg.source.postgres, true);
+      crs.max_rows_per_sec = cfg.snapshot.max_rows_per_sec / static_cast<std::uint64_t>(cfg.snapshot.parallelism);
+      crs.chunk_pause = cfg.snapshot.chunk_pause;
+      std::vector<chunk_reader_actor> readers;
+      for (int i = 0; i < cfg.snapshot.parallelism; ++i)
+        readers.push_back(system.spawn<caf::detached>(chunk_reader, crs, merge, &metrics));
+      spdlog::info("snapshot: {} chunk(s) to read with {} reader(s)", snapshot_chunks.size(), readers.size());
+      auto chunks = system.spawn(chunker, snapshot_chunks, readers, merge, &metrics);
+      all.push_back(caf::actor_cast<caf::actor>(chunks));
+      self->monitor(chunks);
+      for (auto& r : readers) all.push_back(caf::actor_cast<caf::actor>(r));
+    }
+  }
   self->send(decode, link_source_msg{source});
   self->send(merge, link_decoder_msg{decode});
   self->send(batch, link_watermark_msg{merge});  // grants the capacity: data starts to flow

@@ -32,7 +32,8 @@ live_pipeline::live_pipeline(const std::string& name, int port, const std::strin
                                  << "\"\nstatus_interval = \"1s\"\n[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
                                  << "port = " << port << "\ndbname = \"" << dbname << "\"\nuser = \"postgres\"\n"
                                  << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n" << extra_source_toml << "\n"
-                                 << "[snapshot]\nmode = \"never\"\n[batch]\nflush_interval = \"100ms\"\n"
+                                 << (extra_toml.find("[snapshot]") == std::string::npos ? "[snapshot]\nmode = \"never\"\n" : "")
+                                 << "[batch]\nflush_interval = \"100ms\"\n"
                                  << "[sink]\nkind = \"jsonl\"\npath = \"" << (dir_ / "out.jsonl").string() << "\"\n"
                                  << extra_toml;
 }
@@ -71,7 +72,16 @@ bool live_pipeline::wait_for_log(const std::string& text, std::chrono::seconds t
 }
 
 void live_pipeline::start() {
+  auto lines_before = log().size();
   start_nowait();
+  // A slot created at start may begin past earlier commits: wait for the stream itself.
+  auto streaming = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (log().find("streaming slot", lines_before) == std::string::npos) {
+    process_result r;
+    if (!process_ || process_->try_wait(r) || std::chrono::steady_clock::now() > streaming)
+      throw std::runtime_error("pg2sr did not start streaming:\n" + log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   // Until the slot exists, commits are not captured: retry with new rows until one arrives.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!wait_for_sentinel(next_internal_sentinel_++, std::chrono::seconds(2)))

@@ -1,1 +1,1 @@
-pg2sr_add_test_dir(engine LIBS pg2sr_engine NEEDS_POSTGRES preflight slot_commands live_stream)
+pg2sr_add_test_dir(engine LIBS pg2sr_engine NEEDS_POSTGRES preflight slot_commands live_stream snapshot_consistency snapshot_plan)

@@ -1,0 +1,90 @@
+// Chunk reader: watermark, COPY, watermark; rows streamed to the watermark actor.
+#include "actors/chunk_reader.hpp"
+
+#include <thread>
+
+#include "actors/watermark.hpp"
+#include "codecs/copy_text.hpp"
+
+namespace pg2sr::actors {
+
+using codecs::pgoutput::change_batch;
+using self_ptr = chunk_reader_actor::stateful_pointer<chunk_reader_state>;
+
+namespace {
+
+void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
+  conn.exec(std::string("SELECT pg_logical_emit_message(false, '") + watermark_prefix + "', " +
+            quote_literal(std::string(1, kind) + ":" + id) + ")");
+}
+
+// COPY the chunk, sending rows to the watermark in messages of rows_per_message rows.
+std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_reader_settings& settings,
+                         const watermark_actor& watermark) {
+  PGconn* conn = self->state.conn->get();
+  std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + task.predicate +
+                    ") TO STDOUT";
+  PGresult* res = PQexec(conn, sql.c_str());
+  if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
+  PQclear(res);
+  codecs::copy_text::copy_text_parser parser(task.relation);
+  auto batch = std::make_shared<change_batch>();
+  batch->keep(task.relation);
+  for (;;) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn, &buf, 0);
+    if (n == -1) break;
+    if (n < 0) throw pg_error("COPY of " + task.table_sql + " failed: " + last_error(conn), "");
+    auto err = parser.feed(std::string_view(buf, static_cast<std::size_t>(n)), *batch);
+    PQfreemem(buf);
+    if (err) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+    if (batch->events.size() >= settings.rows_per_message) {
+      self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false});
+      batch = std::make_shared<change_batch>();
+      batch->keep(task.relation);
+    }
+  }
+  pg_connection::check_result(conn, PQgetResult(conn));
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  if (auto err = parser.finish()) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+  self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true});
+  return parser.rows();
+}
+
+}  // namespace
+
+chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_settings settings,
+                                               watermark_actor watermark, pipeline_metrics* metrics) {
+  return {
+      [=](read_chunk_msg& msg) -> caf::result<chunk_read_msg> {
+        const auto& task = *msg.task;
+        auto started = std::chrono::steady_clock::now();
+        std::uint64_t rows = 0;
+        try {
+          if (!self->state.conn || PQstatus(self->state.conn->get()) != CONNECTION_OK)
+            self->state.conn = std::make_unique<pg_connection>(settings.conninfo);
+          self->send(watermark, chunk_begin_msg{msg.task});  // before L: the window must exist when L arrives
+          emit_watermark(*self->state.conn, 'L', task.watermark_id);
+          rows = copy_chunk(self, task, settings, watermark);
+          emit_watermark(*self->state.conn, 'H', task.watermark_id);
+        } catch (const std::exception& e) {
+          self->send(watermark, chunk_abort_msg{task.watermark_id});
+          self->state.conn.reset();  // a fresh connection for the retry
+          return make_pipeline_error(pipeline_errc::source_failed,
+                                     "snapshot chunk " + task.description + " of " + task.table_sql + ": " + e.what());
+        }
+        metrics->snapshot_rows_read.fetch_add(rows, std::memory_order_relaxed);
+        // Throttle: this reader's share of max_rows_per_sec, then the pause between chunks.
+        auto wait = settings.chunk_pause;
+        if (settings.max_rows_per_sec > 0) {
+          auto budget = std::chrono::microseconds(rows * 1'000'000 / settings.max_rows_per_sec);
+          auto spent = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+          if (budget > spent) wait += budget - spent;
+        }
+        if (wait.count() > 0) std::this_thread::sleep_for(wait);
+        return chunk_read_msg{task.ref, rows};
+      },
+  };
+}
+
+}  // namespace pg2sr::actors

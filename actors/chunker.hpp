@@ -1,0 +1,33 @@
+// Chunker: hands the snapshot's unfinished chunks to the pool of chunk readers, one chunk
+// per reader at a time, retries a failed chunk with backoff, and tells the watermark actor
+// when every chunk has been read.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+
+namespace pg2sr::actors {
+
+using chunker_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+struct chunker_state {
+  std::deque<chunk_task_ptr> pending;
+  std::vector<chunk_reader_actor> readers;
+  std::vector<bool> busy;
+  watermark_actor watermark;
+  pipeline_metrics* metrics = nullptr;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, int> failures;  ///< per chunk
+  bool announced = false;
+  static inline const char* name = "chunker";
+};
+
+/// Starts reading at once (the slot already exists, so the watermarks are captured).
+chunker_actor::behavior_type chunker(chunker_actor::stateful_pointer<chunker_state> self,
+                                     std::vector<chunk_task_ptr> tasks, std::vector<chunk_reader_actor> readers,
+                                     watermark_actor watermark, pipeline_metrics* metrics);
+
+}  // namespace pg2sr::actors
