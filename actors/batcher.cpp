@@ -132,7 +132,8 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
         slot.compactor = std::make_unique<table_compactor>(*it);
       }
       if (slot.compactor->empty()) slot.first_event_at = now;
-      slot.compactor->add(batch, e, position);
+      if (msg.snapshot_rows) slot.compactor->add_unique(batch, e, position);
+      else slot.compactor->add(batch, e, position);
       if (slot.compactor->events() >= st.settings.max_rows && slot.queued.empty()) take(st, slot);
     } else if (e.op == change_op::commit) {
       st.marks.push_back({position, e.end_lsn});

@@ -13,8 +13,13 @@ using self_ptr = chunk_reader_actor::stateful_pointer<chunk_reader_state>;
 
 namespace {
 
+// A transactional message in its own autocommit statement, committed with
+// synchronous_commit = on: the commit flushes the WAL, so the walsender sends the watermark
+// at once (a non-transactional one waits for the WAL writer, up to wal_writer_delay). It
+// sits in the stream at its commit, which is all DBLog needs: every change committed after
+// it comes after it.
 void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
-  conn.exec(std::string("SELECT pg_logical_emit_message(false, '") + watermark_prefix + "', " +
+  conn.exec(std::string("SELECT pg_logical_emit_message(true, '") + watermark_prefix + "', " +
             quote_literal(std::string(1, kind) + ":" + id) + ")");
 }
 
@@ -62,7 +67,10 @@ chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_setti
         std::uint64_t rows = 0;
         try {
           if (!self->state.conn || PQstatus(self->state.conn->get()) != CONNECTION_OK)
+          {
             self->state.conn = std::make_unique<pg_connection>(settings.conninfo);
+            self->state.conn->exec("SET synchronous_commit = on");
+          }
           self->send(watermark, chunk_begin_msg{msg.task});  // before L: the window must exist when L arrives
           emit_watermark(*self->state.conn, 'L', task.watermark_id);
           rows = copy_chunk(self, task, settings, watermark);

@@ -23,13 +23,14 @@ void finished_one(self_ptr self, std::size_t reader) {
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
-  while (!st.pending.empty()) {
+  while (!st.pending.empty() && st.unreleased < st.max_unreleased) {
     auto free = std::find(st.busy.begin(), st.busy.end(), false);
     if (free == st.busy.end()) return;
     auto reader = static_cast<std::size_t>(free - st.busy.begin());
     st.busy[reader] = true;
     chunk_task_ptr task = std::move(st.pending.front());
     st.pending.pop_front();
+    ++st.unreleased;
     self->request(st.readers[reader], caf::infinite, read_chunk_msg{task})
         .then([=](chunk_read_msg&) { finished_one(self, reader); },
               [=](caf::error& err) {
@@ -42,11 +43,12 @@ void dispatch(self_ptr self) {
                 auto delay = std::chrono::milliseconds(500 << failures);
                 spdlog::warn("{}; reading it again in {} ms", describe(err), delay.count());
                 self->state.pending.push_back(task);
+                --self->state.unreleased;  // its window was aborted
                 self->delayed_send(self, delay, tick_atom::value);
                 self->state.busy[reader] = false;
               });
   }
-  if (!st.announced && std::none_of(st.busy.begin(), st.busy.end(), [](bool b) { return b; })) {
+  if (!st.announced && st.pending.empty() && std::none_of(st.busy.begin(), st.busy.end(), [](bool b) { return b; })) {
     st.announced = true;
     self->send(st.watermark, snapshot_read_msg{});
   }
@@ -63,9 +65,14 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
   st.busy.assign(st.readers.size(), false);
   st.watermark = std::move(watermark);
   st.metrics = metrics;
+  st.max_unreleased = 2 * st.readers.size();
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) { dispatch(self); },
+      [=](chunk_released_msg&) {
+        if (self->state.unreleased > 0) --self->state.unreleased;
+        dispatch(self);
+      },
   };
 }
 

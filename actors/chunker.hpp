@@ -12,8 +12,6 @@
 
 namespace pg2sr::actors {
 
-using chunker_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
-
 struct chunker_state {
   std::deque<chunk_task_ptr> pending;
   std::vector<chunk_reader_actor> readers;
@@ -22,6 +20,8 @@ struct chunker_state {
   pipeline_metrics* metrics = nullptr;
   std::map<std::pair<std::uint32_t, std::uint32_t>, int> failures;  ///< per chunk
   bool announced = false;
+  std::size_t unreleased = 0;      ///< read (or being read) but not yet released by the watermark
+  std::size_t max_unreleased = 0;  ///< 2 x readers: enough to keep them busy, little memory
   static inline const char* name = "chunker";
 };
 

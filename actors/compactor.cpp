@@ -69,8 +69,9 @@ void table_compactor::put(row_op op, tuple values, const change_event& e, std::s
   alive_.push_back(true);
 }
 
-void table_compactor::add(const std::shared_ptr<const change_batch>& source, const change_event& e,
-                          std::uint64_t position) {
+// Bookkeeping shared by every event: sources kept alive, positions, LSNs, sizes.
+void table_compactor::note(const std::shared_ptr<const change_batch>& source, const change_event& e,
+                           std::uint64_t position) {
   auto& b = *batch_;
   if (b.sources.empty() || b.sources.back() != source) b.sources.push_back(source);
   if (b.events == 0) {
@@ -78,13 +79,27 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
     b.first_lsn = e.lsn;
   }
   b.last_position = position;
-  b.last_lsn = e.lsn;
+  if (e.lsn != 0) b.last_lsn = e.lsn;
   ++b.events;
+  for (const auto& v : source->new_tuple(e)) b.bytes += v.data.size() + 1;
+  for (const auto& v : source->old_tuple(e)) b.bytes += v.data.size() + 1;
+}
 
+void table_compactor::add_unique(const std::shared_ptr<const change_batch>& source, const change_event& e,
+                                 std::uint64_t position) {
+  note(source, e, position);
+  tuple values = source->new_tuple(e);
+  batch_->rows.push_back({row_op::upsert, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn,
+                          e.txn_final_lsn});
+  alive_.push_back(true);
+}
+
+void table_compactor::add(const std::shared_ptr<const change_batch>& source, const change_event& e,
+                          std::uint64_t position) {
+  auto& b = *batch_;
+  note(source, e, position);
   tuple new_values = source->new_tuple(e);
   tuple old_values = source->old_tuple(e);
-  for (const auto& v : new_values) b.bytes += v.data.size() + 1;
-  for (const auto& v : old_values) b.bytes += v.data.size() + 1;
 
   switch (e.op) {
     case change_op::insert:

@@ -25,6 +25,12 @@ class table_compactor {
   void add(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
            const codecs::pgoutput::change_event& event, std::uint64_t position);
 
+  /// Adds a snapshot row (an insert whose key appears once in its chunk): appended
+  /// without a compaction lookup. Later changes of the key come after it in the batch, so
+  /// the order alone keeps the final state right.
+  void add_unique(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
+                  const codecs::pgoutput::change_event& event, std::uint64_t position);
+
   bool empty() const { return batch_->events == 0; }
   std::size_t events() const { return batch_->events; }
   std::size_t bytes() const { return batch_->bytes; }
@@ -35,6 +41,8 @@ class table_compactor {
   std::shared_ptr<load_batch> take(std::uint64_t id);
 
  private:
+  void note(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
+            const codecs::pgoutput::change_event& e, std::uint64_t position);
   void put(row_op op, codecs::pgoutput::tuple values, const codecs::pgoutput::change_event& e,
            std::string key);
   std::string key_of(codecs::pgoutput::tuple values) const;

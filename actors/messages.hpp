@@ -49,6 +49,7 @@ struct event_batch_msg {
   std::size_t begin = 0;
   std::size_t end = SIZE_MAX;    ///< clamped to batch->events.size()
   std::optional<chunk_ref> completes;  ///< snapshot rows: their chunk is done once these are durable
+  bool snapshot_rows = false;          ///< chunk rows: one per key, appended without compaction
   std::size_t size() const { return std::min(end, batch->events.size()) - begin; }
 };
 
@@ -134,6 +135,11 @@ struct chunk_abort_msg {
 };
 /// chunker -> watermark: every planned chunk has been read.
 struct snapshot_read_msg {};
+/// watermark -> chunker: a chunk's rows left the watermark actor (released or dropped), so
+/// another may be read: the chunker keeps few chunks unreleased, bounding memory.
+struct chunk_released_msg {
+  chunk_ref ref;
+};
 
 /// checkpoint -> source: the LSN that is durable (for PostgreSQL: the `flush` to send).
 struct durable_msg {
@@ -190,13 +196,22 @@ struct link_decoder_msg {
   decoder_actor decoder;
 };
 
+
+
+using chunk_reader_actor = caf::typed_actor<caf::replies_to<read_chunk_msg>::with<chunk_read_msg>>;
+
+using chunker_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<chunk_released_msg>>;
+
+/// engine -> watermark: the chunker (told when chunks are released).
+struct link_chunker_msg {
+  chunker_actor chunker;
+};
+
 using watermark_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::reacts_to<end_of_stream_msg>,
                                          caf::reacts_to<credit_msg>, caf::reacts_to<link_decoder_msg>,
                                          caf::reacts_to<link_source_msg>, caf::reacts_to<chunk_begin_msg>,
                                          caf::reacts_to<chunk_rows_msg>, caf::reacts_to<chunk_abort_msg>,
-                                         caf::reacts_to<snapshot_read_msg>>;
-
-using chunk_reader_actor = caf::typed_actor<caf::replies_to<read_chunk_msg>::with<chunk_read_msg>>;
+                                         caf::reacts_to<snapshot_read_msg>, caf::reacts_to<link_chunker_msg>>;
 
 /// engine -> batcher: the watermark (credit goes there; the batcher then grants its capacity).
 struct link_watermark_msg {
@@ -230,5 +245,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_begin_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_rows_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_abort_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::snapshot_read_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_released_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_chunker_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_decoder_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_watermark_msg)

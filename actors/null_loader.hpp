@@ -15,7 +15,7 @@ struct null_loader_state {
 loader_actor::behavior_type null_loader(loader_actor::stateful_pointer<null_loader_state> self,
                                         pipeline_metrics* metrics, std::uint64_t rows_per_sec);
 
-/// The checksum the null loader adds for one row (FNV-1a over op, kinds and bytes).
+/// The checksum the null loader adds for one row (over op, kinds and values).
 std::uint64_t row_checksum(const load_row& row);
 
 }  // namespace pg2sr::actors

@@ -40,9 +40,9 @@ std::string key_text(tuple values, const std::vector<std::size_t>& indexes) {
 }
 
 void forward(self_ptr self, std::shared_ptr<const change_batch> batch, std::size_t begin, std::size_t end,
-             std::uint64_t cost, std::optional<chunk_ref> completes = std::nullopt) {
+             std::uint64_t cost, std::optional<chunk_ref> completes = std::nullopt, bool snapshot_rows = false) {
   auto& st = self->state;
-  event_batch_msg out{std::move(batch), st.next_position, cost, begin, end, completes};
+  event_batch_msg out{std::move(batch), st.next_position, cost, begin, end, completes, snapshot_rows};
   st.next_position += out.size();
   if (out.size() > 0 || completes || cost > 0) self->send(st.downstream, std::move(out));
 }
@@ -77,6 +77,7 @@ void release(self_ptr self, const std::string& id) {
   if (it == st.windows.end()) return;
   chunk_window w = std::move(it->second);
   st.windows.erase(it);
+  if (st.chunker) self->send(st.chunker, chunk_released_msg{w.task->ref});
   if (!w.rows_complete) {
     // The rows always arrive before H (they are sent before H is written); if not, the
     // reader failed after writing L: the chunker retries it, nothing is released.
@@ -96,7 +97,7 @@ void release(self_ptr self, const std::string& id) {
     kept += events.size();
     dropped += before - events.size();
     bool last = b + 1 == w.rows.size();
-    forward(self, rows, 0, events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt);
+    forward(self, rows, 0, events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt, true);
   }
   if (w.rows.empty()) forward(self, std::make_shared<change_batch>(), 0, 0, 0, w.task->ref);
   spdlog::debug("snapshot chunk {} of {}: {} rows released, {} changed meanwhile (the stream has them)",
@@ -165,6 +166,7 @@ watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream
         it->second.rows_complete = rows.last;
       },
       [=](chunk_abort_msg& abort) { self->state.windows.erase(abort.watermark_id); },
+      [=](link_chunker_msg& link) { self->state.chunker = link.chunker; },
       [=](snapshot_read_msg&) {
         self->state.snapshot_read = true;
         stop_if_done(self);

@@ -36,6 +36,7 @@ struct watermark_state {
   batcher_actor downstream;
   decoder_actor upstream;
   source_actor source;
+  chunker_actor chunker;
   pipeline_metrics* metrics = nullptr;
   bool stop_when_snapshot_done = false;  ///< snapshot_only mode
   bool snapshot_read = false;            ///< the chunker read every chunk

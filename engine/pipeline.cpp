@@ -334,6 +334,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
         readers.push_back(system.spawn<caf::detached>(chunk_reader, crs, merge, &metrics));
       spdlog::info("snapshot: {} chunk(s) to read with {} reader(s)", snapshot_chunks.size(), readers.size());
       auto chunks = system.spawn(chunker, snapshot_chunks, readers, merge, &metrics);
+      self->send(merge, link_chunker_msg{chunks});
       all.push_back(caf::actor_cast<caf::actor>(chunks));
       self->monitor(chunks);
       for (auto& r : readers) all.push_back(caf::actor_cast<caf::actor>(r));

@@ -107,8 +107,8 @@ void copy_all(const input& in) {
   sink = static_cast<unsigned char>(target[target.size() / 2]);
 }
 
-/// Rows/s (best and median CPU, best wall), MB/s and ns per row.
-void report(const std::string& prefix, const std::vector<perf::sample>& s, double rows, double bytes) {
+/// Rows/s (best and median CPU, best wall), MB/s and ns per row (perf::report says events).
+void print_rows(const std::string& prefix, const std::vector<perf::sample>& s, double rows, double bytes) {
   const perf::sample& best = s.front();
   const perf::sample& median = s[s.size() / 2];
   double best_wall = best.wall;
@@ -134,9 +134,9 @@ int main(int argc, char** argv) {
   std::printf("pgbench.rows %.0f rows\n", n);
   std::printf("pgbench.bytes %.0f bytes\n", bytes);
   std::printf("pgbench.avg_line_bytes %.1f bytes\n", bytes / n);
-  report("pgbench.per_row", perf::measure(repeats, [&] { parse_per_row(in); }), n, bytes);
-  report("pgbench.chunked_64k", perf::measure(repeats, [&] { parse_chunked(in); }), n, bytes);
-  report("pgbench.parse_line", perf::measure(repeats, [&] { parse_lines(in); }), n, bytes);
-  report("pgbench.memcpy", perf::measure(repeats, [&] { copy_all(in); }), n, bytes);
+  print_rows("pgbench.per_row", perf::measure(repeats, [&] { parse_per_row(in); }), n, bytes);
+  print_rows("pgbench.chunked_64k", perf::measure(repeats, [&] { parse_chunked(in); }), n, bytes);
+  print_rows("pgbench.parse_line", perf::measure(repeats, [&] { parse_lines(in); }), n, bytes);
+  print_rows("pgbench.memcpy", perf::measure(repeats, [&] { copy_all(in); }), n, bytes);
   return 0;
 }

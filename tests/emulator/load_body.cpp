@@ -199,9 +199,9 @@ class lz4_frame_decoder final : public body_decoder {
     const char* src = data.data();
     std::size_t left = data.size();
     char buffer[65536];
-    while (left > 0) {
+    for (;;) {
       std::size_t out_size = sizeof buffer, in_size = left;
-      std::size_t hint = LZ4F_decompress(ctx_, buffer, &out_size, src, &in_size, nullptr);
+      std::size_t hint = LZ4F_decompress(ctx_, buffer, &out_size, left ? src : nullptr, &in_size, nullptr);
       if (LZ4F_isError(hint)) {
         error = std::string("decompress failed: ") + LZ4F_getErrorName(hint);
         return false;
@@ -209,17 +209,9 @@ class lz4_frame_decoder final : public body_decoder {
       out.append(buffer, out_size);
       src += in_size;
       left -= in_size;
-      frame_done_ = hint == 0;
-      if (in_size == 0 && out_size == 0) break;
-    }
-    // Drain output still held in the context.
-    for (;;) {
-      std::size_t out_size = sizeof buffer, in_size = 0;
-      std::size_t hint = LZ4F_decompress(ctx_, buffer, &out_size, nullptr, &in_size, nullptr);
-      if (LZ4F_isError(hint)) break;
-      out.append(buffer, out_size);
-      frame_done_ = hint == 0;
-      if (out_size == 0) break;
+      // 0 = the frame is complete; a call that moved nothing says nothing about it.
+      if (in_size > 0 || out_size > 0) frame_done_ = hint == 0;
+      if (left == 0 && out_size < sizeof buffer) break;
     }
     return true;
   }
@@ -450,10 +442,12 @@ std::variant<row_change, std::string> finish_row(const table_data& table, const 
     const bool key = table.is_key_column(i) && schema.model == table_model::primary_key;
     if (change.is_delete && !key) continue;
     cell& value = change.values[i];
-    std::string error;
+    std::string error, normalized;
     if (value) {
-      value = normalize_value(column, *value, error);
-      if (!value && options.strict_mode) return error;
+      value_check check = normalize_value(column, *value, normalized, error);
+      if (check == value_check::too_long || (check == value_check::invalid && options.strict_mode)) return error;
+      if (check == value_check::ok) value = std::move(normalized);
+      else value.reset();
     }
     if (!value && (key || !column.nullable)) {
       return error.empty() ? "NULL value in non-nullable column '" + column.name + "'"

@@ -177,40 +177,46 @@ int compare_integers(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::optional<std::string> normalize_value(const column_def& column, std::string_view text, std::string& error) {
+value_check normalize_value(const column_def& column, std::string_view text, std::string& out, std::string& error) {
   type_info type = parse_type(column.type);
-  std::optional<std::string> out;
+  std::optional<std::string> value;
   switch (type.kind) {
-    case type_class::integer: out = normalize_integer(text, type.bits); break;
+    case type_class::integer: value = normalize_integer(text, type.bits); break;
     case type_class::floating: {
       std::string s(text);
       char* end = nullptr;
       std::strtod(s.c_str(), &end);
-      if (!s.empty() && end == s.c_str() + s.size()) out = s;
+      if (!s.empty() && end == s.c_str() + s.size()) value = s;
       break;
     }
-    case type_class::decimal: out = normalize_decimal(text, type.precision, type.scale); break;
+    case type_class::decimal: value = normalize_decimal(text, type.precision, type.scale); break;
     case type_class::boolean:
-      if (iequals(text, "true") || text == "1") out = "1";
-      else if (iequals(text, "false") || text == "0") out = "0";
+      if (iequals(text, "true") || text == "1") value = "1";
+      else if (iequals(text, "false") || text == "0") value = "0";
       break;
     case type_class::date:
-      if (valid_date(text)) out = std::string(text);
-      else if (text.size() >= 19 && normalize_datetime(text)) out = std::string(text.substr(0, 10));
+      if (valid_date(text)) value = std::string(text);
+      else if (text.size() >= 19 && normalize_datetime(text)) value = std::string(text.substr(0, 10));
       break;
-    case type_class::datetime: out = normalize_datetime(text); break;
+    case type_class::datetime: value = normalize_datetime(text); break;
     case type_class::text:
       if (type.max_length != 0 && text.size() > type.max_length) {
-        error = "the length of input is too long than schema. column_name: " + column.name + "; input_str: [" +
-                std::string(text) + "]; schema length: " + std::to_string(type.max_length);
-        return std::nullopt;
+        std::string shown(text.substr(0, 100));
+        if (text.size() > 100) shown += "...";
+        error = "String '" + shown + "'(length=" + std::to_string(text.size()) + ") is too long. The max length of '" +
+                column.name + "' is " + std::to_string(type.max_length);
+        return value_check::too_long;
       }
-      out = std::string(text);
+      value = std::string(text);
       break;
   }
-  if (!out) error = "Value '" + std::string(text) + "' is out of range or has an invalid format for column '" +
-                    column.name + "' of type " + column.type;
-  return out;
+  if (!value) {
+    error = "Value '" + std::string(text) + "' is out of range or has an invalid format for column '" + column.name +
+            "' of type " + column.type;
+    return value_check::invalid;
+  }
+  out = std::move(*value);
+  return value_check::ok;
 }
 
 void validate_schema(const table_schema& schema) {

@@ -58,10 +58,15 @@ nlohmann::json to_json(const table_dump& dump);
 /// Checks a schema (columns, key names, no duplicates); throws std::invalid_argument.
 void validate_schema(const table_schema& schema);
 
-/// Converts a loaded text to the column's stored form (integers canonical, BOOLEAN as 1/0,
-/// dates checked); nullopt with `error` set when the text does not fit the type.
-std::optional<std::string> normalize_value(const column_def& column, std::string_view text,
-                                           std::string& error);
+enum class value_check {
+  ok,
+  invalid,   ///< does not parse as the type: NULL in non-strict mode, filtered in strict mode
+  too_long,  ///< longer than VARCHAR(n)/CHAR(n): filtered in every mode (the tablet sink's check)
+};
+
+/// Converts a loaded text to the column's stored form in `out` (integers canonical, BOOLEAN
+/// as 1/0, DECIMAL at its scale, dates checked); otherwise says why in `error`.
+value_check normalize_value(const column_def& column, std::string_view text, std::string& out, std::string& error);
 
 /// The rows of one table. Not thread-safe: the emulator locks around it.
 class table_data {

@@ -121,4 +121,45 @@ BOOST_AUTO_TEST_CASE(kill_9_during_the_snapshot_then_restart_equals_the_source) 
   p.stop();
 }
 
+BOOST_AUTO_TEST_CASE(throttled_snapshot_takes_no_lock_and_holds_no_long_transaction) {
+  fresh_database("snap_locks");
+  {
+    auto c = cluster();
+    std::string cmd = std::string(pgbench) + " -i -s 2 -q \"" + c.conninfo("snap_locks") + "\" > /dev/null 2>&1";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  live_pipeline p("snaplocks", cluster().port, "snap_locks",
+                  "[snapshot]\nmode = \"initial\"\nchunk_rows = 5000\nparallelism = 1\nmax_rows_per_sec = 40000\n"
+                  "chunk_pause = \"50ms\"\n[tables]\ninclude = [\"public\\\\.pgbench_accounts\", "
+                  "\"public\\\\.pg2sr_sentinel\"]\n");
+  p.start();
+  auto other = connect(cluster().conninfo("snap_locks"));
+  exec(other.get(), "SET lock_timeout = '300ms'");
+  int locked = 0, attempts = 0, max_walsenders = 0;
+  double longest_xact = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (std::chrono::steady_clock::now() < until) {
+    ++attempts;
+    PQclear(PQexec(other.get(), "BEGIN"));
+    PGresult* r = PQexec(other.get(), "LOCK TABLE pgbench_accounts IN ACCESS EXCLUSIVE MODE");
+    locked += PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PQclear(PQexec(other.get(), "ROLLBACK"));
+    auto age = query(other.get(),
+                     "SELECT coalesce(max(extract(epoch FROM now() - xact_start)), 0) FROM pg_stat_activity "
+                     "WHERE application_name = 'pg2sr' AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    longest_xact = std::max(longest_xact, std::stod(age[0][0]));
+    max_walsenders = std::max(max_walsenders, std::stoi(query(other.get(), "SELECT count(*) FROM pg_stat_replication")[0][0]));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_TEST_MESSAGE("ACCESS EXCLUSIVE locks taken: " << locked << " of " << attempts
+                                                     << "; longest pg2sr transaction " << longest_xact << " s");
+  BOOST_TEST(p.log().find("snapshot of public.pgbench_accounts done") == std::string::npos);  // still snapshotting
+  BOOST_TEST(locked * 2 >= attempts);      // the table is free between chunks
+  BOOST_TEST(longest_xact < 1.0);          // each chunk is one short statement, nothing held open
+  BOOST_TEST(max_walsenders == 1);         // one replication connection throughout
+  BOOST_TEST(query(other.get(), "SELECT count(*) FROM pg_replication_slots")[0][0] == "1");
+  p.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()
