@@ -31,6 +31,7 @@ void mark_chunk_done(self_ptr self, const chunk_ref& ref) {
   table->chunks[ref.index].done = true;
   st.dirty = true;
   st.metrics->snapshot_chunks_done.fetch_add(1, std::memory_order_relaxed);
+  if (auto* progress = st.metrics->table(ref.relid)) progress->chunks_done.fetch_add(1, std::memory_order_relaxed);
   if (table->chunks_done() == table->chunks.size())
     spdlog::info("snapshot of {} done: {} chunk(s) durable in the target", table->qualified(), table->chunks.size());
 }

@@ -82,6 +82,7 @@ chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_setti
                                      "snapshot chunk " + task.description + " of " + task.table_sql + ": " + e.what());
         }
         metrics->snapshot_rows_read.fetch_add(rows, std::memory_order_relaxed);
+        if (auto* progress = metrics->table(task.ref.relid)) progress->rows_read.fetch_add(rows, std::memory_order_relaxed);
         // Throttle: this reader's share of max_rows_per_sec, then the pause between chunks.
         auto wait = settings.chunk_pause;
         if (settings.max_rows_per_sec > 0) {

@@ -4,8 +4,20 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <string>
 
 namespace pg2sr::actors {
+
+/// One table's snapshot progress (fixed at start; counters updated by the actors).
+struct table_progress {
+  std::uint32_t relid = 0;
+  std::string name;
+  std::uint64_t chunks_total = 0;
+  std::uint64_t estimated_rows = 0;
+  std::atomic<std::uint64_t> chunks_done{0};  ///< durable in the target
+  std::atomic<std::uint64_t> rows_read{0};
+};
 
 struct pipeline_metrics {
   std::atomic<std::uint64_t> source_bytes{0};   ///< raw bytes read from the source
@@ -19,7 +31,14 @@ struct pipeline_metrics {
   std::atomic<std::uint64_t> checksum{0};
   std::atomic<std::uint64_t> snapshot_chunks_total{0};
   std::atomic<std::uint64_t> snapshot_chunks_done{0};   ///< durable in the target
-  std::atomic<std::uint64_t> snapshot_rows_read{0};       ///< null loader: order-independent checksum of rows
+  std::atomic<std::uint64_t> snapshot_rows_read{0};
+  std::deque<table_progress> tables;  ///< filled before the actors start, never resized after
+
+  table_progress* table(std::uint32_t relid) {
+    for (auto& t : tables)
+      if (t.relid == relid) return &t;
+    return nullptr;
+  }       ///< null loader: order-independent checksum of rows
 };
 
 }  // namespace pg2sr::actors

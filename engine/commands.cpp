@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "config/units.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/status_file.hpp"
 #include "engine/preflight.hpp"
 #include "engine/slot_commands.hpp"
 
@@ -88,6 +89,13 @@ int with_source(const config::pipeline_config& cfg, const char* command,
 }
 
 }  // namespace
+
+int run_status(const std::filesystem::path& config_file) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return exit_config;
+  std::cout << describe_status_file(cfg->pipeline.state_dir);
+  return exit_ok;
+}
 
 int run_check(const std::filesystem::path& config_file) {
   auto cfg = load_or_report(config_file);

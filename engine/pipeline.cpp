@@ -26,6 +26,7 @@
 #include "engine/publication.hpp"
 #include "engine/snapshot_catalog.hpp"
 #include "engine/snapshot_plan.hpp"
+#include "engine/status_file.hpp"
 #include "engine/synthetic_params.hpp"
 #include "engine/table_selection.hpp"
 
@@ -86,10 +87,15 @@ std::string rate(double per_sec) {
   return buf;
 }
 
-/// Samples the metrics and logs one line: rates since the last line, in-flight, durable, lag.
+/// Samples the metrics and logs one line: rates since the last line, in-flight, durable,
+/// lag; during a snapshot one line per unfinished table; and rewrites status.json.
 class status_line {
  public:
-  explicit status_line(const pipeline_metrics& m) : m_(m), last_(std::chrono::steady_clock::now()) {}
+  status_line(const pipeline_metrics& m, std::string pipeline, std::filesystem::path state_dir)
+      : m_(m), pipeline_(std::move(pipeline)), state_dir_(std::move(state_dir)), last_(std::chrono::steady_clock::now()) {}
+
+  /// Final status.json once the pipeline ended.
+  void finish(const std::string& state) { write_status_file(state_dir_, status_json(pipeline_, m_, 0, 0, state)); }
 
   void log() {
     auto now = std::chrono::steady_clock::now();
@@ -101,12 +107,26 @@ class status_line {
                  rate(static_cast<double>(bytes - bytes_) / secs), config::format_size(m_.in_flight_bytes.load()),
                  m_.rows_loaded.load(), codecs::format_lsn(durable),
                  config::format_size(source > durable ? source - durable : 0));
-    if (auto total = m_.snapshot_chunks_total.load(); total > 0) {
+    double snapshot_rate = 0;
+    if (auto total = m_.snapshot_chunks_total.load(); total > 0 && m_.snapshot_chunks_done.load() < total) {
       std::uint64_t rows = m_.snapshot_rows_read.load();
+      snapshot_rate = static_cast<double>(rows - snapshot_rows_) / secs;
       spdlog::info("snapshot: {}/{} chunks durable, {} rows read ({} rows/s)", m_.snapshot_chunks_done.load(), total,
-                   rows, rate(static_cast<double>(rows - snapshot_rows_) / secs));
+                   rows, rate(snapshot_rate));
+      for (const auto& t : m_.tables) {
+        auto done = t.chunks_done.load(), read = t.rows_read.load();
+        if (done == t.chunks_total) continue;
+        std::string eta = snapshot_rate > 0 && t.estimated_rows > read
+                              ? ", ETA " + config::format_duration(std::chrono::seconds(
+                                               static_cast<long>((t.estimated_rows - read) / snapshot_rate) + 1))
+                              : "";
+        spdlog::info("snapshot {}: {}/{} chunks, {} of ~{} rows{}", t.name, done, t.chunks_total, read,
+                     t.estimated_rows, eta);
+      }
       snapshot_rows_ = rows;
     }
+    write_status_file(state_dir_, status_json(pipeline_, m_, static_cast<double>(events - events_) / secs,
+                                              snapshot_rate, "running"));
     events_ = events;
     bytes_ = bytes;
     last_ = now;
@@ -114,6 +134,8 @@ class status_line {
 
  private:
   const pipeline_metrics& m_;
+  std::string pipeline_;
+  std::filesystem::path state_dir_;
   std::chrono::steady_clock::time_point last_;
   std::uint64_t events_ = 0, bytes_ = 0, snapshot_rows_ = 0;
 };
@@ -259,6 +281,14 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system system{caf_cfg};
   pipeline_metrics metrics;
+  for (const auto& t : initial.snapshot.tables) {
+    auto& progress = metrics.tables.emplace_back();
+    progress.relid = t.relid;
+    progress.name = t.qualified();
+    progress.chunks_total = t.chunks.size();
+    progress.chunks_done = t.chunks_done();
+    for (const auto& c : t.chunks) progress.estimated_rows += c.estimated_rows;
+  }
   caf::scoped_actor self{system};
 
   std::vector<loader_actor> loaders;
@@ -358,7 +388,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   spdlog::info("pipeline {}: {} source -> {} sink, capacity {}", cfg.pipeline.name, config::to_string(cfg.source.kind),
                config::to_string(cfg.sink.kind), config::format_size(cfg.pipeline.max_in_flight_bytes));
   auto started = std::chrono::steady_clock::now();
-  status_line status(metrics);
+  status_line status(metrics, cfg.pipeline.name, cfg.pipeline.state_dir);
+  status.log();
   int exit_code = -1;
   std::uint64_t final_lsn = 0;
   self->receive_while([&] { return exit_code < 0; })(
@@ -373,6 +404,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
       caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.pipeline.status_interval)) >>
           [&] { status.log(); });
   for (auto& a : all) self->send_exit(a, caf::exit_reason::user_shutdown);
+  status.finish(exit_code == 0 ? "stopped" : "failed");
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (exit_code == 0) {

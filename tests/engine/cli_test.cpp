@@ -95,4 +95,19 @@ BOOST_AUTO_TEST_CASE(secrets_never_appear_in_output) {
   BOOST_TEST(r2.output.find("plain-secret-1234") == std::string::npos, r2.output);
 }
 
+BOOST_AUTO_TEST_CASE(status_shows_the_last_run_of_a_pipeline) {
+  std::string state = "/tmp/pg2sr_cli_test_status_state";
+  std::system(("rm -rf " + state).c_str());
+  auto path = write_file("status.toml", "[pipeline]\nname = \"st\"\nstate_dir = \"" + state +
+                                            "\"\n[source]\nkind = \"synthetic\"\n[source.synthetic]\n"
+                                            "max_events = 20000\n[sink]\nkind = \"null\"\n");
+  auto before = run("status -c " + path);
+  BOOST_TEST(before.output.find("no status in " + state) != std::string::npos, before.output);
+  BOOST_TEST(run("run -c " + path).exit_code == 0);
+  auto after = run("status -c " + path);
+  BOOST_TEST(after.exit_code == 0);
+  BOOST_TEST(after.output.find("pipeline st: stopped") != std::string::npos, after.output);
+  BOOST_TEST(after.output.find("rows loaded ") != std::string::npos, after.output);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
