@@ -66,6 +66,13 @@ checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkp
         }
       },
       [=](link_source_msg& link) { self->state.source = link.source; },
+      [=](replan_table_msg& replan) {
+        auto& tables = self->state.persisted.snapshot.tables;
+        auto* existing = self->state.persisted.snapshot.find(replan.table.relid);
+        if (existing) *existing = std::move(replan.table);
+        else tables.push_back(std::move(replan.table));
+        self->state.dirty = true;
+      },
       [=](tick_atom) {
         if (persist(self)) self->delayed_send(self, persist_every, tick_atom::value);
       },

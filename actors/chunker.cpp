@@ -69,6 +69,12 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) { dispatch(self); },
+      [=](add_tasks_msg& more) {
+        auto& st = self->state;
+        st.pending.insert(st.pending.end(), more.tasks.begin(), more.tasks.end());
+        st.announced = false;
+        dispatch(self);
+      },
       [=](chunk_released_msg&) {
         if (self->state.unreleased > 0) --self->state.unreleased;
         dispatch(self);

@@ -135,6 +135,15 @@ struct chunk_abort_msg {
 };
 /// chunker -> watermark: every planned chunk has been read.
 struct snapshot_read_msg {};
+/// engine -> chunker: more chunks to read (an ad-hoc snapshot of a table).
+struct add_tasks_msg {
+  std::vector<chunk_task_ptr> tasks;
+};
+/// engine -> checkpoint: a table's new snapshot plan replaces its old one (ad-hoc snapshot).
+struct replan_table_msg {
+  snapshot_table_state table;
+};
+
 /// watermark -> chunker: a chunk's rows left the watermark actor (released or dropped), so
 /// another may be read: the chunker keeps few chunks unreleased, bounding memory.
 struct chunk_released_msg {
@@ -200,7 +209,8 @@ struct link_decoder_msg {
 
 using chunk_reader_actor = caf::typed_actor<caf::replies_to<read_chunk_msg>::with<chunk_read_msg>>;
 
-using chunker_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<chunk_released_msg>>;
+using chunker_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<chunk_released_msg>,
+                                       caf::reacts_to<add_tasks_msg>>;
 
 /// engine -> watermark: the chunker (told when chunks are released).
 struct link_chunker_msg {
@@ -224,7 +234,8 @@ using batcher_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::rea
 using loader_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_ack>>;
 
 using checkpoint_actor = caf::typed_actor<caf::reacts_to<progress_msg>, caf::reacts_to<end_of_stream_msg>,
-                                          caf::reacts_to<link_source_msg>, caf::reacts_to<tick_atom>>;
+                                          caf::reacts_to<link_source_msg>, caf::reacts_to<tick_atom>,
+                                          caf::reacts_to<replan_table_msg>>;
 
 }  // namespace pg2sr::actors
 
@@ -246,6 +257,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_rows_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_abort_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::snapshot_read_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_released_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::add_tasks_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::replan_table_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_chunker_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_decoder_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_watermark_msg)

@@ -12,7 +12,9 @@
 #include "config/config.hpp"
 #include "config/units.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/snapshot_requests.hpp"
 #include "engine/status_file.hpp"
+#include "engine/table_selection.hpp"
 #include "engine/preflight.hpp"
 #include "engine/slot_commands.hpp"
 
@@ -95,6 +97,31 @@ int run_status(const std::filesystem::path& config_file) {
   if (!cfg) return exit_config;
   std::cout << describe_status_file(cfg->pipeline.state_dir);
   return exit_ok;
+}
+
+int run_snapshot_request(const std::filesystem::path& config_file, const std::string& table) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return exit_config;
+  if (cfg->source.kind != config::source_kind::postgres) {
+    std::cerr << "pg2sr snapshot: only a postgres source has tables to snapshot\n";
+    return exit_config;
+  }
+  if (table.find('.') == std::string::npos || !table_selected(cfg->tables, table)) {
+    std::cerr << "pg2sr snapshot: --table " << table << " is not a selected table of this pipeline "
+              << "(give schema.table, matched by [tables] include/exclude)\n";
+    return exit_config;
+  }
+  try {
+    auto file = write_snapshot_request(cfg->pipeline.state_dir, table);
+    std::cout << "snapshot of " << table << " requested (" << file.string()
+              << "); a running pipeline starts it within a second, else the next start does; follow it with "
+                 "pg2sr status -c "
+              << config_file.string() << "\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "pg2sr snapshot: " << e.what() << "\n";
+    return exit_failure;
+  }
 }
 
 int run_check(const std::filesystem::path& config_file) {

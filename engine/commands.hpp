@@ -24,6 +24,9 @@ int run_slot_drop(const std::filesystem::path& config_file);
 /// `pg2sr status -c FILE`: the running (or last) pipeline's progress from state_dir.
 int run_status(const std::filesystem::path& config_file);
 
+/// `pg2sr snapshot -c FILE --table T`: asks the pipeline to snapshot T again.
+int run_snapshot_request(const std::filesystem::path& config_file, const std::string& table);
+
 /// `pg2sr run -c FILE`: runs the pipeline until it ends or is stopped.
 /// `stop_at_lsn` ("X/X" or empty): end the stream once the source has reached it.
 int run_pipeline(const std::filesystem::path& config_file, const std::string& stop_at_lsn = "");

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
                   "End the stream once the source reached this WAL position (X/X), like pg_recvlogical --endpos");
   auto* status = app.add_subcommand("status", "Show a pipeline's progress (from the status file its run keeps)");
   status->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  auto* snapshot = app.add_subcommand("snapshot", "Snapshot one table again, on a running pipeline or at its next start");
+  snapshot->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  std::string snapshot_table;
+  snapshot->add_option("--table", snapshot_table, "schema.table to snapshot again")->required();
   auto* check = app.add_subcommand("check", "Validate the configuration file (and the source, when live)");
   check->add_option("-c,--config", config_file, "TOML configuration file")->required();
   auto* slot = app.add_subcommand("slot", "Inspect or drop the pipeline's replication slot");
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
   if (*run) return pg2sr::engine::run_pipeline(config_file, stop_at_lsn);
   if (*check) return pg2sr::engine::run_check(config_file);
   if (*status) return pg2sr::engine::run_status(config_file);
+  if (*snapshot) return pg2sr::engine::run_snapshot_request(config_file, snapshot_table);
   if (*slot_list) return pg2sr::engine::run_slot_list(config_file);
   if (*slot_drop) return pg2sr::engine::run_slot_drop(config_file);
   std::cout << app.help();

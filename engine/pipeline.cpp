@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -26,6 +27,7 @@
 #include "engine/publication.hpp"
 #include "engine/snapshot_catalog.hpp"
 #include "engine/snapshot_plan.hpp"
+#include "engine/snapshot_requests.hpp"
 #include "engine/status_file.hpp"
 #include "engine/synthetic_params.hpp"
 #include "engine/table_selection.hpp"
@@ -142,14 +144,11 @@ class status_line {
 
 // Plans every selected table not in the plan yet (all of them on a first start; a table
 // added to the selection later is snapshotted on the next start).
-void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& conn,
-                   const std::vector<source_table>& tables, checkpoint_state& state) {
-  for (const auto& t : tables) {
-    if (state.snapshot.find(t.oid)) continue;
-    auto override_it = cfg.tables.overrides.find(t.qualified());
-    std::string key_column = override_it == cfg.tables.overrides.end() ? "" : override_it->second.key_column;
-    auto plan = plan_table(conn, t, key_column, cfg.snapshot.chunk_rows);
-    snapshot_table_state ts;
+snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t) {
+  auto override_it = cfg.tables.overrides.find(t.qualified());
+  std::string key_column = override_it == cfg.tables.overrides.end() ? "" : override_it->second.key_column;
+  auto plan = plan_table(conn, t, key_column, cfg.snapshot.chunk_rows);
+  snapshot_table_state ts;
     ts.relid = plan.relid;
     ts.schema = plan.schema;
     ts.name = plan.name;
@@ -158,24 +157,40 @@ void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& co
     // Without a key, rows are matched by all their columns (REPLICA IDENTITY FULL).
     ts.key_columns = plan.key_columns.empty() ? plan.columns : plan.key_columns;
     ts.key_source = plan.key_source;
-    for (const auto& c : plan.chunks) ts.chunks.push_back({c.index, c.predicate, c.description, c.estimated_rows, false});
-    if (plan.key_source == "ctid")
-      spdlog::warn("table {} has no key: snapshot by ctid ranges; its UPDATEs/DELETEs stream only with REPLICA "
-                   "IDENTITY FULL, and the target then gets whole-row deletes and inserts",
-                   t.qualified());
-    spdlog::info("snapshot of {}: {} chunk(s) by {}, about {} rows", t.qualified(), ts.chunks.size(), plan.key_source,
-                 plan.estimated_rows);
-    state.snapshot.tables.push_back(std::move(ts));
+  for (const auto& c : plan.chunks) ts.chunks.push_back({c.index, c.predicate, c.description, c.estimated_rows, false});
+  if (plan.key_source == "ctid")
+    spdlog::warn("table {} has no key: snapshot by ctid ranges; its UPDATEs/DELETEs stream only with REPLICA "
+                 "IDENTITY FULL, and the target then gets whole-row deletes and inserts",
+                 t.qualified());
+  spdlog::info("snapshot of {}: {} chunk(s) by {}, about {} rows", t.qualified(), ts.chunks.size(), plan.key_source,
+               plan.estimated_rows);
+  return ts;
+}
+
+// Plans the selected tables not in the plan yet: all of them, or with mode = never only
+// the ones asked for with `pg2sr snapshot` (`requested`, re-planned even when planned).
+void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                   const std::vector<source_table>& tables, const std::vector<std::string>& requested,
+                   checkpoint_state& state) {
+  auto& planned = state.snapshot.tables;
+  for (const auto& r : requested)
+    std::erase_if(planned, [&](const snapshot_table_state& t) { return t.qualified() == r; });
+  bool all = cfg.snapshot.mode != config::snapshot_mode::never;
+  for (const auto& t : tables) {
+    if (state.snapshot.find(t.oid)) continue;
+    if (!all && std::find(requested.begin(), requested.end(), t.qualified()) == requested.end()) continue;
+    planned.push_back(plan_one(cfg, conn, t));
   }
 }
 
 // A task per unfinished chunk; a run id in the watermark ids makes watermarks of earlier
 // runs (replayed after a restart) unknown, hence ignored.
-std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const checkpoint_state& state) {
-  std::vector<chunk_task_ptr> tasks;
-  std::string run = std::to_string(std::random_device{}() ^ static_cast<unsigned>(std::time(nullptr)));
-  for (const auto& t : state.snapshot.tables) {
-    if (t.chunks_done() == t.chunks.size()) continue;
+void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t, std::vector<chunk_task_ptr>& tasks) {
+  // Unique per plan: watermarks of an earlier run or plan (replayed) are unknown, so ignored.
+  static const std::string run = std::to_string(std::random_device{}() ^ static_cast<unsigned>(std::time(nullptr)));
+  static std::uint64_t plan_no = 0;
+  std::string prefix = run + "." + std::to_string(++plan_no);
+  {
     auto relation = relation_from_catalog(conn, t.relid, t.key_columns);
     for (const auto& c : t.chunks) {
       if (c.done) continue;
@@ -187,10 +202,16 @@ std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const ch
       task->description = c.description;
       task->key_columns = t.key_columns;
       task->relation = relation;
-      task->watermark_id = run + ":" + std::to_string(t.relid) + ":" + std::to_string(c.index);
+      task->watermark_id = prefix + ":" + std::to_string(t.relid) + ":" + std::to_string(c.index);
       tasks.push_back(std::move(task));
     }
   }
+}
+
+std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const checkpoint_state& state) {
+  std::vector<chunk_task_ptr> tasks;
+  for (const auto& t : state.snapshot.tables)
+    if (t.chunks_done() < t.chunks.size()) add_table_tasks(conn, t, tasks);
   return tasks;
 }
 
@@ -204,7 +225,8 @@ std::string where_of(const config::postgres_connection& pg) {
 // snapshot plan (made once, kept in the checkpoint) with a task per unfinished chunk.
 // Returns false (after logging why) when the pipeline cannot start.
 bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state,
-                             checkpoint_store& store, std::vector<chunk_task_ptr>& tasks) {
+                             checkpoint_store& store, std::vector<chunk_task_ptr>& tasks,
+                             std::vector<source_table>& selected) {
   const auto& src = cfg.source;
   try {
     actors::pg_connection conn(config::conninfo(src.postgres, true));
@@ -229,8 +251,10 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
       spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
                    created[0][0].value_or("?"));
     }
-    if (cfg.snapshot.mode == config::snapshot_mode::never) return true;
-    plan_snapshot(cfg, conn, tables, state);
+    selected = tables;
+    auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
+    if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) return true;
+    plan_snapshot(cfg, conn, tables, requested, state);
     store.save(state);  // the plan is durable before the first chunk is read
     tasks = snapshot_tasks(conn, state);
     return true;
@@ -268,8 +292,9 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
                  store->file().string());
   std::vector<chunk_task_ptr> snapshot_chunks;
+  std::vector<source_table> selected;
   if (cfg.source.kind == config::source_kind::postgres &&
-      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks))
+      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected))
     return 1;
 
   block_stop_signals();  // before CAF starts its threads, so they inherit the mask
@@ -281,13 +306,16 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system system{caf_cfg};
   pipeline_metrics metrics;
-  for (const auto& t : initial.snapshot.tables) {
+  // An entry per selected table now: the deque never grows while actors read it.
+  for (const auto& s : selected) {
     auto& progress = metrics.tables.emplace_back();
-    progress.relid = t.relid;
-    progress.name = t.qualified();
-    progress.chunks_total = t.chunks.size();
-    progress.chunks_done = t.chunks_done();
-    for (const auto& c : t.chunks) progress.estimated_rows += c.estimated_rows;
+    progress.relid = s.oid;
+    progress.name = s.qualified();
+    if (const auto* t = initial.snapshot.find(s.oid)) {
+      progress.chunks_total = t->chunks.size();
+      progress.chunks_done = t->chunks_done();
+      for (const auto& c : t->chunks) progress.estimated_rows += c.estimated_rows;
+    }
   }
   caf::scoped_actor self{system};
 
@@ -351,25 +379,66 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   self->send(merge, link_source_msg{source});
   metrics.snapshot_chunks_total.store(initial.snapshot.chunks_total());
   metrics.snapshot_chunks_done.store(initial.snapshot.chunks_done());
-  if (cfg.source.kind == config::source_kind::postgres && cfg.snapshot.mode != config::snapshot_mode::never) {
-    if (snapshot_chunks.empty()) {
-      self->send(merge, snapshot_read_msg{});
-    } else {
-      chunk_reader_settings crs;
-      crs.conninfo = config::conninfo(cfg.source.postgres, true);
-      crs.max_rows_per_sec = cfg.snapshot.max_rows_per_sec / static_cast<std::uint64_t>(cfg.snapshot.parallelism);
-      crs.chunk_pause = cfg.snapshot.chunk_pause;
-      std::vector<chunk_reader_actor> readers;
-      for (int i = 0; i < cfg.snapshot.parallelism; ++i)
-        readers.push_back(system.spawn<caf::detached>(chunk_reader, crs, merge, &metrics));
-      spdlog::info("snapshot: {} chunk(s) to read with {} reader(s)", snapshot_chunks.size(), readers.size());
-      auto chunks = system.spawn(chunker, snapshot_chunks, readers, merge, &metrics);
-      self->send(merge, link_chunker_msg{chunks});
-      all.push_back(caf::actor_cast<caf::actor>(chunks));
-      self->monitor(chunks);
-      for (auto& r : readers) all.push_back(caf::actor_cast<caf::actor>(r));
+  // The chunker and its readers start when there are chunks to read: now, or later on a
+  // `pg2sr snapshot` request.
+  std::optional<chunker_actor> chunks;
+  auto read_chunks = [&](std::vector<chunk_task_ptr> tasks) {
+    if (chunks) {
+      self->send(*chunks, add_tasks_msg{std::move(tasks)});
+      return;
     }
+    chunk_reader_settings crs;
+    crs.conninfo = config::conninfo(cfg.source.postgres, true);
+    crs.max_rows_per_sec = cfg.snapshot.max_rows_per_sec / static_cast<std::uint64_t>(cfg.snapshot.parallelism);
+    crs.chunk_pause = cfg.snapshot.chunk_pause;
+    std::vector<chunk_reader_actor> readers;
+    for (int i = 0; i < cfg.snapshot.parallelism; ++i)
+      readers.push_back(system.spawn<caf::detached>(chunk_reader, crs, merge, &metrics));
+    spdlog::info("snapshot: {} chunk(s) to read with {} reader(s)", tasks.size(), readers.size());
+    chunks = system.spawn(chunker, std::move(tasks), readers, merge, &metrics);
+    self->send(merge, link_chunker_msg{*chunks});
+    all.push_back(caf::actor_cast<caf::actor>(*chunks));
+    self->monitor(*chunks);
+    for (auto& r : readers) all.push_back(caf::actor_cast<caf::actor>(r));
+  };
+  if (cfg.source.kind == config::source_kind::postgres) {
+    if (!snapshot_chunks.empty()) read_chunks(std::move(snapshot_chunks));
+    else if (snapshot_only) self->send(merge, snapshot_read_msg{});
   }
+  // `pg2sr snapshot -c FILE --table T` on the running pipeline: plan T anew, let the
+  // checkpoint replace its plan, read its chunks.
+  auto take_requests = [&] {
+    if (cfg.source.kind != config::source_kind::postgres || snapshot_only) return;
+    for (const auto& name : take_snapshot_requests(cfg.pipeline.state_dir)) {
+      auto table = std::find_if(selected.begin(), selected.end(), [&](const auto& t) { return t.qualified() == name; });
+      auto* progress = table == selected.end() ? nullptr : metrics.table(table->oid);
+      if (!progress) {
+        spdlog::warn("snapshot request for {}: not a selected table; ignored", name);
+        continue;
+      }
+      if (progress->chunks_done.load() < progress->chunks_total) {
+        spdlog::warn("snapshot request for {}: its snapshot is still running; ignored", name);
+        continue;
+      }
+      try {
+        actors::pg_connection conn(config::conninfo(cfg.source.postgres, true));
+        auto plan = plan_one(cfg, conn, *table);
+        std::vector<chunk_task_ptr> tasks;
+        add_table_tasks(conn, plan, tasks);
+        progress->chunks_total = plan.chunks.size();
+        progress->estimated_rows = 0;
+        for (const auto& c : plan.chunks) progress->estimated_rows += c.estimated_rows;
+        progress->chunks_done = 0;
+        progress->rows_read = 0;
+        metrics.snapshot_chunks_total.fetch_add(plan.chunks.size());
+        self->send(checkpointer, replan_table_msg{std::move(plan)});
+        spdlog::info("snapshot of {} requested: reading it again while streaming goes on", name);
+        read_chunks(std::move(tasks));
+      } catch (const std::exception& e) {
+        spdlog::error("snapshot request for {}: {}", name, e.what());
+      }
+    }
+  };
   self->send(decode, link_source_msg{source});
   self->send(merge, link_decoder_msg{decode});
   self->send(batch, link_watermark_msg{merge});  // grants the capacity: data starts to flow
@@ -390,6 +459,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   auto started = std::chrono::steady_clock::now();
   status_line status(metrics, cfg.pipeline.name, cfg.pipeline.state_dir);
   status.log();
+  auto next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
   int exit_code = -1;
   std::uint64_t final_lsn = 0;
   self->receive_while([&] { return exit_code < 0; })(
@@ -401,8 +471,13 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
         spdlog::error("pipeline stopped: {}", down.reason ? describe(down.reason) : "an actor ended unexpectedly");
         exit_code = 1;
       },
-      caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.pipeline.status_interval)) >>
-          [&] { status.log(); });
+      caf::after(std::chrono::seconds(1)) >> [&] {
+        take_requests();
+        if (std::chrono::steady_clock::now() >= next_status) {
+          status.log();
+          next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
+        }
+      });
   for (auto& a : all) self->send_exit(a, caf::exit_reason::user_shutdown);
   status.finish(exit_code == 0 ? "stopped" : "failed");
 

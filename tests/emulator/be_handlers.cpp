@@ -49,11 +49,12 @@ struct body_read {
   std::string error;  ///< decoding failed
 };
 
-body_read read_body(const httplib::ContentReader& reader, body_decoder& decoder, std::string* body,
-                    row_counter* counter, std::uint64_t stop_after = std::numeric_limits<std::uint64_t>::max()) {
+body_read read_body(const httplib::Request& req, const httplib::ContentReader& reader, body_decoder& decoder,
+                    std::string* body, row_counter* counter,
+                    std::uint64_t stop_after = std::numeric_limits<std::uint64_t>::max()) {
   body_read r;
   std::string chunk;
-  r.complete = reader([&](const char* data, std::size_t n) {
+  r.complete = !has_body(req) || reader([&](const char* data, std::size_t n) {
     r.wire_bytes += n;
     if (r.error.empty()) {
       std::string& out = body ? *body : chunk;
@@ -168,7 +169,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
   if (auto failed = be_header_check(req)) {
     r = *failed;
     if (r.label.empty()) r.label = generate_uuid();
-    drain(reader);
+    drain(req, reader);
     return reply(r.status);
   }
   r.label = req.get_header_value("label");
@@ -188,7 +189,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
       r.existing_job_status = error->existing_job_status;
       r.message = error->message;
       lock.unlock();
-      drain(reader);
+      drain(req, reader);
       return reply(r.status);
     }
     txn = std::get<std::shared_ptr<txn_record>>(begun);
@@ -197,7 +198,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
       r.status = "Fail";
       r.message = unknown_table(db, table_name);
       lock.unlock();
-      drain(reader);
+      drain(req, reader);
       return reply(r.status);
     }
     injected = take_fault();
@@ -223,7 +224,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
   };
 
   if (is(fault_kind::http_500)) {
-    r.load_bytes = drain(reader);
+    r.load_bytes = drain(req, reader);
     abort_txn("injected HTTP 500");
     res.status = 500;
     res.set_content("Internal Server Error", "text/plain");
@@ -234,7 +235,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
   std::string error;
   auto decoder = make_body_decoder(options, error);
   if (!decoder) {
-    r.load_bytes = drain(reader);
+    r.load_bytes = drain(req, reader);
     return fail(error);
   }
   const bool discarding = discard;
@@ -244,7 +245,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
   if (is(fault_kind::drop_connection))
     stop_after = std::max<std::uint64_t>(1, std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) / 2);
   const auto read_start = clock_type::now();
-  body_read read = read_body(reader, *decoder, discarding ? nullptr : &body, discarding ? &counter : nullptr, stop_after);
+  body_read read = read_body(req, reader, *decoder, discarding ? nullptr : &body, discarding ? &counter : nullptr, stop_after);
   r.load_bytes = read.wire_bytes;
   r.read_data_time_ms = elapsed_ms(read_start);
   if (is(fault_kind::drop_connection)) {
@@ -329,11 +330,11 @@ void starrocks_emulator::impl::be_transaction(const httplib::Request& req, httpl
     reply(txn_reply(code, message, label));
   };
 
-  if (op != "load") drain(reader);
+  if (op != "load") drain(req, reader);
   if (op != "begin" && op != "load" && op != "prepare" && op != "commit" && op != "rollback")
     return error("INVALID_ARGUMENT", "unsupport transaction operation " + req.matches[1].str());
   if (label.empty()) {
-    if (op == "load") drain(reader);
+    if (op == "load") drain(req, reader);
     return error("INVALID_ARGUMENT", op == "load" ? "Invalid label " : "empty label");
   }
 
@@ -367,18 +368,18 @@ void starrocks_emulator::impl::be_transaction(const httplib::Request& req, httpl
   auto txn = labels.open_transaction(db, label);
   if (!txn) {
     lock.unlock();
-    if (op == "load") drain(reader);
+    if (op == "load") drain(req, reader);
     return error("TXN_NOT_EXISTS", (op == "load" ? "Transaction with label " : "transaction with label ") + label +
                                        " not exists");
   }
   if (op == "load" && txn->table != table_name) {
     lock.unlock();
-    drain(reader);
+    drain(req, reader);
     return error("INVALID_ARGUMENT", "Request table " + table_name + " not equal transaction table " + txn->table);
   }
   if (txn->busy) {
     lock.unlock();
-    if (op == "load") drain(reader);
+    if (op == "load") drain(req, reader);
     return error("TXN_IN_PROCESSING", "Transaction in processing, please retry later");
   }
 
@@ -402,24 +403,24 @@ void starrocks_emulator::impl::be_transaction(const httplib::Request& req, httpl
     };
     auto parsed_options = parse_load_options(headers_of(req));
     if (auto* e = std::get_if<std::string>(&parsed_options)) {
-      drain(reader);
+      drain(req, reader);
       return abort_with("INTERNAL_ERROR", *e);
     }
     const load_options& options = std::get<load_options>(parsed_options);
     std::string decode_error;
     auto decoder = make_body_decoder(options, decode_error);
     if (!decoder) {
-      drain(reader);
+      drain(req, reader);
       return abort_with("INTERNAL_ERROR", decode_error);
     }
     if (!discarding && !table) {
-      drain(reader);
+      drain(req, reader);
       return abort_with("ANALYSIS_ERROR", unknown_table(db, table_name));
     }
     std::string body;
     row_counter counter(options);
     const auto read_start = clock_type::now();
-    body_read read = read_body(reader, *decoder, discarding ? nullptr : &body, discarding ? &counter : nullptr);
+    body_read read = read_body(req, reader, *decoder, discarding ? nullptr : &body, discarding ? &counter : nullptr);
     if (!read.complete) return abort_with("INTERNAL_ERROR", "receive body failed");
     if (!read.error.empty()) return abort_with("INTERNAL_ERROR", read.error);
     pending_load load;

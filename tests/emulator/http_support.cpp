@@ -88,13 +88,31 @@ void respond_and_close(httplib::Response& res, int status, std::string body, con
                            });
 }
 
-std::size_t drain(const httplib::ContentReader& reader) {
+bool has_body(const httplib::Request& req) {
+  if (req.has_header("Content-Length")) return true;
+  std::string te = req.get_header_value("Transfer-Encoding");
+  for (char& c : te) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return te.find("chunked") != std::string::npos;
+}
+
+std::size_t drain(const httplib::Request& req, const httplib::ContentReader& reader) {
   std::size_t bytes = 0;
+  if (!has_body(req)) return bytes;
   reader([&](const char*, std::size_t n) {
     bytes += n;
     return true;
   });
   return bytes;
+}
+
+std::string read_text(const httplib::Request& req, const httplib::ContentReader& reader) {
+  std::string text;
+  if (!has_body(req)) return text;
+  reader([&](const char* data, std::size_t n) {
+    text.append(data, n);
+    return true;
+  });
+  return text;
 }
 
 // cpp-httplib 0.11 does not hand handlers their socket: find it among our descriptors by

@@ -27,8 +27,15 @@ bool expects_continue(const httplib::Request& req);
 void respond_and_close(httplib::Response& res, int status, std::string body,
                        const char* content_type = "application/json");
 
-/// Reads and discards the rest of the body; returns the bytes read.
-std::size_t drain(const httplib::ContentReader& reader);
+/// True when the request frames a body (Content-Length or chunked). HTTP/1.1 requests with
+/// neither have none, but cpp-httplib 0.11 would read them until the connection closes.
+bool has_body(const httplib::Request& req);
+
+/// Reads and discards the body, if any; returns the bytes read.
+std::size_t drain(const httplib::Request& req, const httplib::ContentReader& reader);
+
+/// Reads the whole body, if any.
+std::string read_text(const httplib::Request& req, const httplib::ContentReader& reader);
 
 /// Shuts down the socket the request arrived on (found by its address pair) so that the
 /// client sees the connection drop without a response. False when it was not found.

@@ -180,7 +180,7 @@ void starrocks_emulator::impl::fe_stream_load(const httplib::Request& req, httpl
                                               const httplib::ContentReader& reader) {
   // Only requests cpp-httplib did not hand to fe_expect get here: no exact "100-continue".
   const bool waits_for_continue = expects_continue(req);
-  if (!waits_for_continue) drain(reader);
+  if (!waits_for_continue) drain(req, reader);
   auto auth = basic_auth(req);
   if (!auth || !credentials_ok(*auth)) return respond_unauthorized(res);
   if (req.version != "HTTP/1.0" && !waits_for_continue) {
@@ -195,7 +195,7 @@ void starrocks_emulator::impl::fe_stream_load(const httplib::Request& req, httpl
 
 void starrocks_emulator::impl::fe_transaction(const httplib::Request& req, httplib::Response& res,
                                               const httplib::ContentReader& reader) {
-  drain(reader);
+  drain(req, reader);
   auto auth = basic_auth(req);
   if (!auth || !credentials_ok(*auth)) return respond_unauthorized(res);
   const std::string op = lower(req.matches[1].str());
@@ -302,15 +302,17 @@ void admin(httplib::Response& res, F&& action) {
 }  // namespace
 
 void starrocks_emulator::impl::install_admin_routes() {
-  fe.Post("/_emulator/create_table", [this](const httplib::Request& req, httplib::Response& res) {
+  // Content-reader handlers: a POST without a body must not wait for the read timeout.
+  using reader_type = const httplib::ContentReader&;
+  fe.Post("/_emulator/create_table", [this](const httplib::Request& req, httplib::Response& res, reader_type reader) {
     admin(res, [&] {
-      create_table(table_schema_from_json(nlohmann::json::parse(req.body)));
+      create_table(table_schema_from_json(nlohmann::json::parse(read_text(req, reader))));
       return nlohmann::json{{"ok", true}};
     });
   });
-  fe.Post("/_emulator/drop_table", [this](const httplib::Request& req, httplib::Response& res) {
+  fe.Post("/_emulator/drop_table", [this](const httplib::Request& req, httplib::Response& res, reader_type reader) {
     admin(res, [&] {
-      auto j = nlohmann::json::parse(req.body);
+      auto j = nlohmann::json::parse(read_text(req, reader));
       std::lock_guard lock(mu);
       if (tables.erase({j.at("db").get<std::string>(), j.at("table").get<std::string>()}) == 0)
         throw std::out_of_range("unknown table");
@@ -325,9 +327,9 @@ void starrocks_emulator::impl::install_admin_routes() {
       return to_json(table->dump());
     });
   });
-  fe.Post("/_emulator/fault", [this](const httplib::Request& req, httplib::Response& res) {
+  fe.Post("/_emulator/fault", [this](const httplib::Request& req, httplib::Response& res, reader_type reader) {
     admin(res, [&] {
-      auto j = nlohmann::json::parse(req.body);
+      auto j = nlohmann::json::parse(read_text(req, reader));
       fault f;
       f.kind = fault_kind_from_string(j.at("kind").get<std::string>());
       f.count = j.value("count", 1);
@@ -338,16 +340,17 @@ void starrocks_emulator::impl::install_admin_routes() {
       return nlohmann::json{{"ok", true}};
     });
   });
-  fe.Post("/_emulator/clear_faults", [this](const httplib::Request&, httplib::Response& res) {
+  fe.Post("/_emulator/clear_faults", [this](const httplib::Request& req, httplib::Response& res, reader_type reader) {
+    drain(req, reader);
     admin(res, [&] {
       std::lock_guard lock(mu);
       faults.clear();
       return nlohmann::json{{"ok", true}};
     });
   });
-  fe.Post("/_emulator/discard", [this](const httplib::Request& req, httplib::Response& res) {
+  fe.Post("/_emulator/discard", [this](const httplib::Request& req, httplib::Response& res, reader_type reader) {
     admin(res, [&] {
-      discard = nlohmann::json::parse(req.body).at("discard").get<bool>();
+      discard = nlohmann::json::parse(read_text(req, reader)).at("discard").get<bool>();
       return nlohmann::json{{"ok", true}};
     });
   });
@@ -389,8 +392,14 @@ void starrocks_emulator::start() {
   s.fe_thread = std::thread([&s] { s.fe.listen_after_bind(); });
   s.be_thread = std::thread([&s] { s.be.listen_after_bind(); });
   // stop() only works once the accept loops run.
-  while (!s.fe.is_running() || !s.be.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   s.started = true;
+  for (int waited_ms = 0; !s.fe.is_running() || !s.be.is_running(); ++waited_ms) {
+    if (waited_ms == 5000) {
+      stop();
+      throw std::runtime_error("starrocks emulator: the HTTP servers did not start");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void starrocks_emulator::stop() {

@@ -42,6 +42,7 @@ struct http_request {
   std::string password;
   bool follow = true;  ///< follow redirects and resend credentials (curl --location-trusted)
   bool expect = true;  ///< send "Expect: 100-continue"
+  bool framed = true;  ///< false: no body and no Content-Length (curl -XPOST without data)
   long timeout_ms = 15000;
 };
 
@@ -82,6 +83,8 @@ http_response send(const http_request& rq) {
   curl_easy_setopt(curl, CURLOPT_URL, rq.url.c_str());
   if (rq.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else if (!rq.framed) {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, rq.method.c_str());
   } else {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, rq.method.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, rq.body.data());
@@ -214,6 +217,8 @@ struct emulator_fixture {
     rq.headers.insert(rq.headers.end(), extra.begin(), extra.end());
     rq.body = body;
     rq.expect = op == "load";
+    rq.framed = op == "load";  // begin/prepare/commit/rollback carry no body, not even a Content-Length
+    rq.timeout_ms = 5000;
     http_response r = send(rq);
     BOOST_REQUIRE_MESSAGE(r.code == CURLE_OK, "curl: " << curl_easy_strerror(r.code));
     BOOST_REQUIRE_EQUAL(r.status, 200);
@@ -329,6 +334,14 @@ BOOST_FIXTURE_TEST_CASE(json_rows_upsert_and_delete_by_op, emulator_fixture) {
                 {"label: j3", "format: json"});
   BOOST_CHECK_EQUAL(j.at("NumberTotalRows"), 2);
   BOOST_CHECK_EQUAL(rows("orders"), (lines{"1|ann2|7|NULL", "4|dee|3|NULL"}));
+  // Keys that are no column are ignored; json_root and jsonpaths pick the values.
+  j = load_json("orders", R"({"data":{"rows":[{"k":5,"who":"eve","extra":true}]}})",
+                {"label: j4", "format: json", "strip_outer_array: true", "json_root: $.data.rows",
+                 "jsonpaths: [\"$.k\", \"$.who\"]", "columns: id,name"});
+  BOOST_CHECK_EQUAL(j.at("Status"), "Success");
+  j = load_json("orders", R"({"id":6,"name":"fay","unknown_key":1})", {"label: j5", "format: json"});
+  BOOST_CHECK_EQUAL(j.at("NumberLoadedRows"), 1);
+  BOOST_CHECK_EQUAL(rows("orders"), (lines{"1|ann2|7|NULL", "4|dee|3|NULL", "5|eve|0|NULL", "6|fay|NULL|NULL"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(csv_rows_upsert_and_delete_with_an_op_column, emulator_fixture) {
@@ -444,6 +457,10 @@ BOOST_FIXTURE_TEST_CASE(header_errors_are_answered_as_fail, emulator_fixture) {
   BOOST_CHECK_EQUAL(j.at("Message"), "Label format error. regex: ^[-\\w]{1,128}$, label: bad label!");
   j = load_json("nope", "1\n", {"label: t1"});
   BOOST_CHECK_EQUAL(j.at("Message"), "unknown table \"shop.nope\"");
+  http_request rq;
+  rq.url = emulator.fe_url() + "/api/nodb/orders/_stream_load";
+  rq.body = "1\n";
+  BOOST_CHECK_EQUAL(send(rq).parsed().at("Message"), "unknown database, database=nodb");
   j = load_json("orders", "1\n", {"label: t2", "format: parquet"});
   BOOST_CHECK_EQUAL(j.at("Message"), "unknown data format, format=parquet");
   j = load_json("orders", "1\n", {"label: t3", "compression: LZ4_FRAME", "Content-Encoding: GZIP"});
@@ -662,6 +679,10 @@ BOOST_FIXTURE_TEST_CASE(admin_endpoints_create_tables_inject_faults_and_dump, em
   BOOST_REQUIRE_EQUAL(dump.status, 200);
   BOOST_CHECK_EQUAL(dump.parsed(), json::parse(R"({"columns":["uid","email","age"],"rows":[["10","a@b","30"]]})"));
   BOOST_CHECK_EQUAL(get(emulator.fe_url() + "/_emulator/dump?db=web&table=nope").status, 404);
+  rq.url = emulator.fe_url() + "/_emulator/clear_faults";
+  rq.framed = false;
+  rq.timeout_ms = 5000;
+  BOOST_CHECK_EQUAL(send(rq).status, 200);
   json stats = get(emulator.fe_url() + "/_emulator/stats").parsed();
   BOOST_CHECK_EQUAL(stats.at("loads"), 2);
   BOOST_CHECK_EQUAL(stats.at("by_status").at("Fail"), 1);

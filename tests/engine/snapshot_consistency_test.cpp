@@ -162,4 +162,24 @@ BOOST_AUTO_TEST_CASE(throttled_snapshot_takes_no_lock_and_holds_no_long_transact
   p.stop();
 }
 
+BOOST_AUTO_TEST_CASE(adhoc_snapshot_request_on_a_running_pipeline_fills_in_old_rows) {
+  fresh_database("snap_adhoc");
+  live_pipeline p("snapadhoc", cluster().port, "snap_adhoc");  // mode never: old rows are not copied
+  exec(p.sql(), "CREATE TABLE items (id int PRIMARY KEY, v text); "
+                "INSERT INTO items SELECT g, 'old ' || g FROM generate_series(1, 20000) g");
+  p.start();
+  exec(p.sql(), "UPDATE items SET v = 'changed' WHERE id % 100 = 0");
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1), p.log());
+  BOOST_TEST(p.replay()["public.items"].size() == 200u);  // only what changed since the slot
+  auto request = test::run_command({std::getenv("PG2SR_BINARY"), "snapshot", "-c", (p.dir() / "p.toml").string(),
+                                    "--table", "public.items"});
+  BOOST_TEST(request.find("snapshot of public.items requested") != std::string::npos, request);
+  exec(p.sql(), "DELETE FROM items WHERE id % 7 = 0; UPDATE items SET v = 'during' WHERE id % 11 = 0");
+  BOOST_REQUIRE_MESSAGE(p.wait_for_log("snapshot of public.items done", std::chrono::seconds(60)), p.log());
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(2), p.log());
+  std::string diff = compare_tables(p.source_table("public.items", "id"), p.replay()["public.items"]);
+  BOOST_TEST(diff.empty(), diff);
+  p.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -70,6 +71,16 @@ bool child_process::try_wait(process_result& out) {
   done_ = true;
   out = result_of(status, ru);
   return true;
+}
+
+std::string run_command(const std::vector<std::string>& argv) {
+  std::string log = "/tmp/pg2sr_run_command_" + std::to_string(::getpid()) + ".log";
+  std::remove(log.c_str());
+  child_process p(argv, log);
+  p.wait();
+  std::string out = read_text(log);
+  std::remove(log.c_str());
+  return out;
 }
 
 std::string read_text(const std::string& path) {

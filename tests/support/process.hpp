@@ -35,6 +35,9 @@ class child_process {
   bool done_ = false;
 };
 
+/// Runs `argv` to its end and returns what it printed (stdout and stderr).
+std::string run_command(const std::vector<std::string>& argv);
+
 /// The file's text ("" when missing).
 std::string read_text(const std::string& path);
 
