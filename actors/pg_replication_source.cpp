@@ -235,6 +235,8 @@ bool replication_reader::stream(PGconn* conn) {
   int wake_bytes = static_cast<int>(std::min<std::size_t>(low_water, 64 << 10));
   ::setsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, &wake_bytes, sizeof wake_bytes);
   constexpr auto linger = std::chrono::milliseconds(10);
+  constexpr auto quiet = std::chrono::milliseconds(1);
+  auto last_data = steady::now();
   auto next_status = steady::now();
   std::uint64_t last_sent_durable = 0;
   bool reply_now = false;
@@ -251,18 +253,23 @@ bool replication_reader::stream(PGconn* conn) {
     }
     bool reading = !ended && credit > 0;
     if (reading) {
-      if (read_available(conn, reply_now) < 0) return true;
-      // Ship when the chunk is big, 10 ms old, or must go now: not on every wake-up (credit
-      // and durable messages wake us often; tiny chunks would bring more of them).
+      int got = read_available(conn, reply_now);
+      if (got < 0) return true;
+      auto now2 = steady::now();
+      if (got > 0) last_data = now2;
+      // Ship when the chunk is big, 10 ms old, the socket went quiet for a millisecond (a
+      // lone watermark or commit should not wait), or it must go now. Not on every wake-up:
+      // credit and durable messages wake us often; tiny chunks would bring more of them.
       if (!chunk->empty() && (stopping || reply_now || chunk->bytes.size() >= low_water ||
-                              steady::now() - chunk_started >= linger))
+                              now2 - chunk_started >= linger || now2 - last_data >= quiet))
         flush_chunk();
       if (reply_now || stopping) continue;
     }
     auto until = chunk->empty() ? next_status : std::min(next_status, chunk_started + linger);
     auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now()).count();
     pollfd fds[2] = {{wake_fd, POLLIN, 0}, {sock, static_cast<short>(reading ? POLLIN : 0), 0}};
-    ::poll(fds, 2, static_cast<int>(std::clamp<long>(wait_ms, 1, reading ? 10 : 1000)));
+    int max_wait = !reading ? 1000 : chunk->empty() ? 10 : 1;
+    ::poll(fds, 2, static_cast<int>(std::clamp<long>(wait_ms, 1, max_wait)));
     if (reading && PQconsumeInput(conn) == 0) {
       flush_chunk();
       spdlog::warn("source {}: replication connection lost: {}", settings.where, last_error(conn));

@@ -44,6 +44,12 @@ live_pipeline::~live_pipeline() {
     process_->wait();
   }
   try {
+    // The walsender may still hold the slot for a moment after pg2sr exits.
+    for (int i = 0; i < 100; ++i) {
+      auto active = query(conn_.get(), "SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot() + "'");
+      if (active.empty() || active[0][0] == "f") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     exec(conn_.get(), "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
                           slot() + "' AND NOT active");
   } catch (...) {
