@@ -404,6 +404,9 @@ void read_snapshot(table_reader& t, snapshot_section& s) {
   t.read_int("max_rows_per_sec", s.max_rows_per_sec, 0, INT64_MAX);
   t.read("chunk_pause", s.chunk_pause, duration(0), std::chrono::hours(1));
   t.read_enum("format", s.format, {{"text", copy_format::text}, {"binary", copy_format::binary}});
+  if (s.format == copy_format::binary)
+    t.conflict("format", "binary COPY is not supported yet: chunk rows must match the stream's text values; "
+                         "use format = \"text\"");
   t.finish();
 }
 

@@ -141,6 +141,11 @@ BOOST_AUTO_TEST_CASE(reports_two_password_sources_as_conflict) {
   BOOST_TEST(contains(p, "p.toml:8:17: source.password_file: give only one of"), dump(p));
 }
 
+BOOST_AUTO_TEST_CASE(refuses_binary_snapshot_format_until_it_is_supported) {
+  auto p = problems_of(minimal_synthetic + "[snapshot]\nformat = \"binary\"\n");
+  BOOST_TEST(contains(p, "p.toml:8:10: snapshot.format: binary COPY is not supported yet"), dump(p));
+}
+
 BOOST_AUTO_TEST_CASE(reports_invalid_regex) {
   auto p = problems_of(minimal_synthetic + "[tables]\ninclude = [\"public\\\\.(\"]\n");
   BOOST_TEST(contains(p, "p.toml:8:12: tables.include: is not a valid regular expression"), dump(p));

@@ -28,14 +28,7 @@ live_pipeline::live_pipeline(const std::string& name, int port, const std::strin
                         slot() + "' AND NOT active");
   // Own range of internal sentinel ids: several pipelines may share a database.
   next_internal_sentinel_ = 1'000'000 + static_cast<int>(std::hash<std::string>{}(dir_.string()) % 1000) * 1000;
-  std::ofstream(dir_ / "p.toml") << "[pipeline]\nname = \"" << name << "\"\nstate_dir = \"" << (dir_ / "state").string()
-                                 << "\"\nstatus_interval = \"1s\"\n[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
-                                 << "port = " << port << "\ndbname = \"" << dbname << "\"\nuser = \"postgres\"\n"
-                                 << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n" << extra_source_toml << "\n"
-                                 << (extra_toml.find("[snapshot]") == std::string::npos ? "[snapshot]\nmode = \"never\"\n" : "")
-                                 << "[batch]\nflush_interval = \"100ms\"\n"
-                                 << "[sink]\nkind = \"jsonl\"\npath = \"" << (dir_ / "out.jsonl").string() << "\"\n"
-                                 << extra_toml;
+  rewrite_config(extra_toml, extra_source_toml);
 }
 
 live_pipeline::~live_pipeline() {
@@ -54,6 +47,17 @@ live_pipeline::~live_pipeline() {
                           slot() + "' AND NOT active");
   } catch (...) {
   }
+}
+
+void live_pipeline::rewrite_config(const std::string& extra_toml, const std::string& extra_source_toml) {
+  std::ofstream(dir_ / "p.toml") << "[pipeline]\nname = \"" << name_ << "\"\nstate_dir = \"" << (dir_ / "state").string()
+                                 << "\"\nstatus_interval = \"1s\"\n[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
+                                 << "port = " << port_ << "\ndbname = \"" << dbname_ << "\"\nuser = \"postgres\"\n"
+                                 << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n" << extra_source_toml << "\n"
+                                 << (extra_toml.find("[snapshot]") == std::string::npos ? "[snapshot]\nmode = \"never\"\n" : "")
+                                 << "[batch]\nflush_interval = \"100ms\"\n"
+                                 << "[sink]\nkind = \"jsonl\"\npath = \"" << (dir_ / "out.jsonl").string() << "\"\n"
+                                 << extra_toml;
 }
 
 void live_pipeline::reconnect() {

@@ -40,6 +40,9 @@ class live_pipeline {
   void stop();
   /// kill -9 and wait.
   void kill9();
+  /// Rewrites the configuration (same name, slot and state) with other extra TOML; for
+  /// changes between runs.
+  void rewrite_config(const std::string& extra_toml, const std::string& extra_source_toml = "");
   /// Starts pg2sr without waiting for it to stream (for fault tests).
   void start_nowait();
   /// Waits until the log contains `text`; false on timeout.
