@@ -213,4 +213,24 @@ BOOST_AUTO_TEST_CASE(table_added_to_the_selection_is_snapshotted_on_the_next_sta
   p.stop();
 }
 
+BOOST_AUTO_TEST_CASE(terminal_shows_a_live_per_table_progress_display) {
+  fresh_database("snap_tty");
+  live_pipeline p("snaptty", cluster().port, "snap_tty",
+                  "[snapshot]\nmode = \"snapshot_only\"\nchunk_rows = 2000\nmax_rows_per_sec = 20000\n[tables]\n"
+                  "include = [\"public\\\\.items\"]\n");
+  exec(p.sql(), "CREATE TABLE items (id int PRIMARY KEY, v text); "
+                "INSERT INTO items SELECT g, 'x' FROM generate_series(1, 60000) g");
+  setenv("PG2SR_LIVE_TEST_PASSWORD", live_test_password, 1);
+  // `script` gives pg2sr a pseudo-terminal, as a user's shell would.
+  std::string out = test::run_command({"/usr/bin/script", "-qec",
+                                       std::string(std::getenv("PG2SR_BINARY")) + " run -c " + (p.dir() / "p.toml").string(),
+                                       "/dev/null"});
+  BOOST_TEST(out.find("snapshot public.items") != std::string::npos, out);
+  BOOST_TEST(out.find("[####") != std::string::npos, out);         // a progress bar
+  BOOST_TEST(out.find("chunks, ") != std::string::npos, out);
+  BOOST_TEST(out.find("ETA ") != std::string::npos, out);
+  BOOST_TEST(out.find("\033[3A") != std::string::npos, out);      // redrawn in place
+  BOOST_TEST(out.find("snapshot of public.items done") != std::string::npos, out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
