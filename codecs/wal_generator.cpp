@@ -2,6 +2,8 @@
 // of the live rows, and encodes the walsender's CopyData payloads for them.
 #include "codecs/wal_generator.hpp"
 
+#include "codecs/pg_values.hpp"
+
 #include "codecs/big_endian.hpp"
 
 #include <algorithm>
@@ -158,55 +160,11 @@ void append_2digits(char* p, unsigned v) {
 }
 
 /// PostgreSQL's text output of a timestamptz in UTC, ISO style: fraction without
-/// trailing zeros, none when whole seconds.
+/// trailing zeros, none when whole seconds (the value codecs' renderer, plus the offset).
 void append_timestamptz(std::string& out, pg_time_t pg_us) {
   constexpr std::int64_t unix_offset_us = 946'684'800LL * 1'000'000;
-  const std::int64_t us = pg_us + unix_offset_us;  // generated values are after 1970
-  std::int64_t days = us / 86'400'000'000LL;
-  std::int64_t rem = us % 86'400'000'000LL;
-  // days since 1970-01-01 -> civil date (H. Hinnant's algorithm)
-  days += 719468;
-  const std::int64_t era = days / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-  const unsigned year = static_cast<unsigned>(yoe + era * 400 + (month <= 2 ? 1 : 0));
-  const unsigned micro = static_cast<unsigned>(rem % 1'000'000);
-  rem /= 1'000'000;
-  char buf[40];
-  append_2digits(buf, year / 100);
-  append_2digits(buf + 2, year % 100);
-  buf[4] = '-';
-  append_2digits(buf + 5, month);
-  buf[7] = '-';
-  append_2digits(buf + 8, day);
-  buf[10] = ' ';
-  append_2digits(buf + 11, static_cast<unsigned>(rem / 3600));
-  buf[13] = ':';
-  append_2digits(buf + 14, static_cast<unsigned>(rem / 60 % 60));
-  buf[16] = ':';
-  append_2digits(buf + 17, static_cast<unsigned>(rem % 60));
-  std::size_t n = 19;
-  if (micro != 0) {
-    buf[n++] = '.';
-    unsigned m = micro;
-    char frac[6];
-    for (int i = 5; i >= 0; --i) {
-      frac[i] = static_cast<char>('0' + m % 10);
-      m /= 10;
-    }
-    int len = 6;
-    while (frac[len - 1] == '0') --len;
-    std::memcpy(buf + n, frac, static_cast<std::size_t>(len));
-    n += static_cast<std::size_t>(len);
-  }
-  buf[n++] = '+';
-  buf[n++] = '0';
-  buf[n++] = '0';
-  out.append(buf, n);
+  pg_values::append_timestamp(pg_us + unix_offset_us, out);
+  out += "+00";
 }
 
 /// numeric(12,2) from a signed number of hundredths: PostgreSQL's numeric_send layout
