@@ -44,8 +44,10 @@ bool drain(self_ptr self) {
     }
     std::uint64_t cost = decoded_cost(*batch, chunk->bytes.size());
     st.credit -= static_cast<std::int64_t>(cost);
-    event_batch_msg out{std::move(batch), st.next_position, cost};
-    st.next_position += out.batch->events.size();
+    // Positions are the watermark actor's to number: it also inserts snapshot rows.
+    event_batch_msg out;
+    out.batch = std::move(batch);
+    out.cost_bytes = cost;
     st.metrics->events.fetch_add(out.batch->events.size(), std::memory_order_relaxed);
     self->send(st.downstream, std::move(out));
     if (st.upstream) self->send(st.upstream, credit_msg{chunk->bytes.size()});

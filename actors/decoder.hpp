@@ -22,7 +22,6 @@ struct decoder_state {
   std::int64_t credit = 0;                             ///< decoded bytes the batcher will take
   std::deque<std::pair<std::shared_ptr<const raw_chunk>, bool>> pending;  ///< received, not yet decoded (+ restart)
   bool end_pending = false;                            ///< end_of_stream arrived behind `pending`
-  std::uint64_t next_position = 1;  ///< position of the next event (0 = "before everything")
   static inline const char* name = "decoder";
 };
 
