@@ -134,6 +134,7 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
       if (slot.compactor->empty()) slot.first_event_at = now;
       if (msg.snapshot_rows) slot.compactor->add_unique(batch, e, position);
       else slot.compactor->add(batch, e, position);
+      // Cut here, not only in dispatch(): one incoming batch may hold many loads' worth.
       if (slot.compactor->events() >= st.settings.max_rows && slot.queued.empty()) take(st, slot);
     } else if (e.op == change_op::commit) {
       st.marks.push_back({position, e.end_lsn});

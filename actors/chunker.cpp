@@ -57,14 +57,12 @@ void dispatch(self_ptr self) {
 }  // namespace
 
 chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> tasks,
-                                     std::vector<chunk_reader_actor> readers, watermark_actor watermark,
-                                     pipeline_metrics* metrics) {
+                                     std::vector<chunk_reader_actor> readers, watermark_actor watermark) {
   auto& st = self->state;
   st.pending.assign(tasks.begin(), tasks.end());
   st.readers = std::move(readers);
   st.busy.assign(st.readers.size(), false);
   st.watermark = std::move(watermark);
-  st.metrics = metrics;
   st.max_unreleased = 2 * st.readers.size();
   self->send(self, tick_atom::value);
   return {

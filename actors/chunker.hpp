@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "actors/messages.hpp"
-#include "actors/metrics.hpp"
 
 namespace pg2sr::actors {
 
@@ -17,7 +16,6 @@ struct chunker_state {
   std::vector<chunk_reader_actor> readers;
   std::vector<bool> busy;
   watermark_actor watermark;
-  pipeline_metrics* metrics = nullptr;
   std::map<std::pair<std::uint32_t, std::uint32_t>, int> failures;  ///< per chunk
   bool announced = false;
   std::size_t unreleased = 0;      ///< read (or being read) but not yet released by the watermark
@@ -28,6 +26,6 @@ struct chunker_state {
 /// Starts reading at once (the slot already exists, so the watermarks are captured).
 chunker_actor::behavior_type chunker(chunker_actor::stateful_pointer<chunker_state> self,
                                      std::vector<chunk_task_ptr> tasks, std::vector<chunk_reader_actor> readers,
-                                     watermark_actor watermark, pipeline_metrics* metrics);
+                                     watermark_actor watermark);
 
 }  // namespace pg2sr::actors

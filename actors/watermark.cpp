@@ -138,10 +138,8 @@ void on_events(self_ptr self, event_batch_msg& msg) {
 
 }  // namespace
 
-watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream, pipeline_metrics* metrics,
-                                         bool stop_when_snapshot_done) {
+watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream, bool stop_when_snapshot_done) {
   self->state.downstream = std::move(downstream);
-  self->state.metrics = metrics;
   self->state.stop_when_snapshot_done = stop_when_snapshot_done;
   return {
       [=](event_batch_msg& msg) { on_events(self, msg); },

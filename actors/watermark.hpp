@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "actors/messages.hpp"
-#include "actors/metrics.hpp"
 
 namespace pg2sr::actors {
 
@@ -37,7 +36,6 @@ struct watermark_state {
   decoder_actor upstream;
   source_actor source;
   chunker_actor chunker;
-  pipeline_metrics* metrics = nullptr;
   bool stop_when_snapshot_done = false;  ///< snapshot_only mode
   bool snapshot_read = false;            ///< the chunker read every chunk
   bool stop_sent = false;
@@ -48,8 +46,7 @@ struct watermark_state {
 };
 
 watermark_actor::behavior_type watermark(watermark_actor::stateful_pointer<watermark_state> self,
-                                         batcher_actor downstream, pipeline_metrics* metrics,
-                                         bool stop_when_snapshot_done);
+                                         batcher_actor downstream, bool stop_when_snapshot_done);
 
 /// The prefix of pg2sr's watermark messages in the WAL.
 inline constexpr const char* watermark_prefix = "pg2sr";

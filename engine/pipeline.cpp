@@ -379,7 +379,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   bs.capacity_bytes = cfg.pipeline.max_in_flight_bytes;
   auto batch = system.spawn(batcher, bs, loaders, checkpointer, &metrics);
   bool snapshot_only = cfg.snapshot.mode == config::snapshot_mode::snapshot_only;
-  auto merge = system.spawn(watermark, batch, &metrics, snapshot_only);
+  auto merge = system.spawn(watermark, batch, snapshot_only);
   std::uint64_t raw_window = std::max<std::uint64_t>(64 << 10, cfg.pipeline.max_in_flight_bytes / 16);
   auto decode = system.spawn(decoder, merge, &metrics, raw_window);
 
@@ -436,7 +436,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     for (int i = 0; i < cfg.snapshot.parallelism; ++i)
       readers.push_back(system.spawn<caf::detached>(chunk_reader, crs, merge, &metrics));
     spdlog::info("snapshot: {} chunk(s) to read with {} reader(s)", tasks.size(), readers.size());
-    chunks = system.spawn(chunker, std::move(tasks), readers, merge, &metrics);
+    chunks = system.spawn(chunker, std::move(tasks), readers, merge);
     self->send(merge, link_chunker_msg{*chunks});
     all.push_back(caf::actor_cast<caf::actor>(*chunks));
     self->monitor(*chunks);
