@@ -1,6 +1,7 @@
 // Chunk reader: watermark, COPY, watermark; rows streamed to the watermark actor.
 #include "actors/chunk_reader.hpp"
 
+#include <charconv>
 #include <thread>
 
 #include "actors/watermark.hpp"
@@ -23,10 +24,33 @@ void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
             quote_literal(std::string(1, kind) + ":" + id) + ")");
 }
 
-// COPY the chunk, sending rows to the watermark in messages of rows_per_message rows.
+// The in-progress xids of pg_current_snapshot()'s text "xmin:xmax:xip,xip,...", as the
+// 32-bit xids pgoutput sends (the text has epoch-extended 64-bit ones).
+std::vector<std::uint32_t> in_progress_xids(std::string_view snapshot) {
+  std::vector<std::uint32_t> xids;
+  auto colon = snapshot.rfind(':');
+  if (colon == std::string_view::npos) throw pg_error("unexpected pg_current_snapshot() " + std::string(snapshot), "");
+  std::string_view list = snapshot.substr(colon + 1);
+  while (!list.empty()) {
+    auto comma = std::min(list.find(','), list.size());
+    std::uint64_t xid = 0;
+    auto [end, ec] = std::from_chars(list.data(), list.data() + comma, xid);
+    if (ec != std::errc() || end != list.data() + comma) throw pg_error("unexpected pg_current_snapshot() " + std::string(snapshot), "");
+    xids.push_back(static_cast<std::uint32_t>(xid));
+    list.remove_prefix(std::min(comma + 1, list.size()));
+  }
+  return xids;
+}
+
+// COPY the chunk in a REPEATABLE READ transaction whose snapshot's in-progress xids go
+// with the last rows, sending rows to the watermark in messages of rows_per_message rows.
 std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_reader_settings& settings,
                          const watermark_actor& watermark) {
-  PGconn* conn = self->state.conn->get();
+  auto& connection = *self->state.conn;
+  connection.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  auto snapshot = connection.query("SELECT pg_current_snapshot()::text");
+  auto invisible = in_progress_xids(snapshot.at(0).at(0).value_or(""));
+  PGconn* conn = connection.get();
   std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + task.predicate +
                     ") TO STDOUT";
   PGresult* res = PQexec(conn, sql.c_str());
@@ -44,7 +68,7 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
     PQfreemem(buf);
     if (err) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
     if (batch->events.size() >= settings.rows_per_message) {
-      self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false});
+      self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false, {}});
       batch = std::make_shared<change_batch>();
       batch->keep(task.relation);
     }
@@ -52,7 +76,8 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
   pg_connection::check_result(conn, PQgetResult(conn));
   while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
   if (auto err = parser.finish()) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
-  self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true});
+  connection.exec("COMMIT");
+  self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true, std::move(invisible)});
   return parser.rows();
 }
 

@@ -73,8 +73,13 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
         st.announced = false;
         dispatch(self);
       },
-      [=](chunk_released_msg&) {
-        if (self->state.unreleased > 0) --self->state.unreleased;
+      [=](chunk_released_msg& released) {
+        auto& st = self->state;
+        if (st.unreleased > 0) --st.unreleased;
+        if (released.reread) {  // stale rows were dropped: read the chunk first thing
+          st.pending.push_front(std::move(released.reread));
+          st.announced = false;
+        }
         dispatch(self);
       },
   };

@@ -1,6 +1,6 @@
 // Chunker: hands the snapshot's unfinished chunks to the pool of chunk readers, one chunk
-// per reader at a time, retries a failed chunk with backoff, and tells the watermark actor
-// when every chunk has been read.
+// per reader at a time, retries a failed chunk with backoff, reads again a chunk the
+// watermark actor found stale, and tells the watermark actor when every chunk has been read.
 #pragma once
 
 #include <deque>

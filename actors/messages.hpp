@@ -123,11 +123,14 @@ struct chunk_read_msg {
 struct chunk_begin_msg {
   chunk_task_ptr task;
 };
-/// chunk reader -> watermark: rows read (all sent when `last`), as insert events.
+/// chunk reader -> watermark: rows read (all sent when `last`), as insert events. With the
+/// last part, the transactions the chunk's snapshot could not see (pg_current_snapshot's
+/// xip list): one of them committed before L in the stream means the chunk is stale.
 struct chunk_rows_msg {
   std::string watermark_id;
   std::shared_ptr<codecs::pgoutput::change_batch> rows;
   bool last = false;
+  std::vector<std::uint32_t> invisible_xids;
 };
 /// chunk reader -> watermark: the read failed; forget the chunk's window (it is retried).
 struct chunk_abort_msg {
@@ -145,9 +148,11 @@ struct replan_table_msg {
 };
 
 /// watermark -> chunker: a chunk's rows left the watermark actor (released or dropped), so
-/// another may be read: the chunker keeps few chunks unreleased, bounding memory.
+/// another may be read: the chunker keeps few chunks unreleased, bounding memory. With
+/// `reread`, the rows were dropped unreleased and the chunk must be read again.
 struct chunk_released_msg {
   chunk_ref ref;
+  chunk_task_ptr reread;
 };
 
 /// checkpoint -> source: the LSN that is durable (for PostgreSQL: the `flush` to send).

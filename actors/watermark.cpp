@@ -12,6 +12,23 @@ using codecs::pgoutput::relation_schema;
 using codecs::pgoutput::tuple;
 using self_ptr = watermark_actor::stateful_pointer<watermark_state>;
 
+void recent_commits::record(std::uint32_t xid, codecs::pgoutput::lsn_t commit_lsn) {
+  if (xid == last_xid_ || xid == 0) return;  // a transaction's events come together
+  last_xid_ = xid;
+  if (!by_xid_.emplace(xid, commit_lsn).second) return;
+  order_.emplace_back(xid, commit_lsn);
+  if (order_.size() > capacity) {
+    by_xid_.erase(order_.front().first);
+    order_.pop_front();
+  }
+}
+
+std::optional<codecs::pgoutput::lsn_t> recent_commits::commit_lsn(std::uint32_t xid) const {
+  auto it = by_xid_.find(xid);
+  if (it == by_xid_.end()) return std::nullopt;
+  return it->second;
+}
+
 namespace {
 
 // Indexes of `names` among the relation's columns (cached per schema version).
@@ -63,11 +80,22 @@ void mark_dirty(watermark_state& st, const change_batch& batch, const change_eve
 
 void stop_if_done(self_ptr self) {
   auto& st = self->state;
-  if (st.stop_when_snapshot_done && st.snapshot_read && st.windows.empty() && !st.stop_sent && st.source) {
+  if (st.stop_when_snapshot_done && st.snapshot_read && st.windows.empty() && st.rereads.empty() &&
+      !st.stop_sent && st.source) {
     st.stop_sent = true;
     spdlog::info("snapshot complete: every chunk was merged into the stream; ending the stream (snapshot_only)");
     self->send(st.source, stop_atom::value);
   }
+}
+
+// Why the chunk's rows cannot be released at H, or "" when they can.
+std::string stale_reason(const watermark_state& st, const chunk_window& w) {
+  // The rows are sent before H is written; missing ones mean the reader failed after L.
+  if (!w.rows_complete) return "high watermark before all of its rows";
+  for (auto xid : w.invisible_xids)
+    if (auto lsn = st.commits.commit_lsn(xid); lsn && *lsn < w.low_lsn)
+      return "transaction " + std::to_string(xid) + " committed before the low watermark but was not yet visible to the chunk's snapshot";
+  return {};
 }
 
 // High watermark: the chunk's rows minus the dirty keys, here, then the chunk is complete.
@@ -77,14 +105,14 @@ void release(self_ptr self, const std::string& id) {
   if (it == st.windows.end()) return;
   chunk_window w = std::move(it->second);
   st.windows.erase(it);
-  if (st.chunker) self->send(st.chunker, chunk_released_msg{w.task->ref});
-  if (!w.rows_complete) {
-    // The rows always arrive before H (they are sent before H is written); if not, the
-    // reader failed after writing L: the chunker retries it, nothing is released.
-    spdlog::warn("snapshot chunk {} of {}: high watermark before its rows; it will be read again",
-                 w.task->description, w.task->table_sql);
+  std::string stale = stale_reason(st, w);
+  if (!stale.empty()) {
+    spdlog::info("snapshot chunk {} of {}: {}; reading it again", w.task->description, w.task->table_sql, stale);
+    st.rereads.insert(id);  // until its chunk_begin: snapshot_only must not end meanwhile
+    if (st.chunker) self->send(st.chunker, chunk_released_msg{w.task->ref, w.task});
     return;
   }
+  if (st.chunker) self->send(st.chunker, chunk_released_msg{w.task->ref, nullptr});
   std::uint64_t kept = 0, dropped = 0;
   for (std::size_t b = 0; b < w.rows.size(); ++b) {
     auto& rows = w.rows[b];
@@ -109,6 +137,8 @@ void on_events(self_ptr self, event_batch_msg& msg) {
   auto& st = self->state;
   const auto& batch = *msg.batch;
   std::size_t end = std::min(msg.end, batch.events.size());
+  for (std::size_t i = msg.begin; i < end; ++i)
+    if (batch.events[i].relid != 0) st.commits.record(batch.events[i].xid, batch.events[i].txn_final_lsn);
   if (st.windows.empty()) {  // no snapshot in progress: pass through
     forward(self, msg.batch, msg.begin, end, msg.cost_bytes);
     return;
@@ -122,7 +152,10 @@ void on_events(self_ptr self, event_batch_msg& msg) {
       if (content.size() < 2) continue;
       std::string id(content.substr(2));
       if (content[0] == 'L') {
-        if (auto w = st.windows.find(id); w != st.windows.end()) w->second.open = true;
+        if (auto w = st.windows.find(id); w != st.windows.end()) {
+          w->second.open = true;
+          w->second.low_lsn = e.txn_final_lsn;
+        }
       } else if (content[0] == 'H' && st.windows.count(id)) {
         forward(self, msg.batch, segment, i + 1, cost);
         cost = 0;
@@ -153,6 +186,7 @@ watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream
         stop_if_done(self);
       },
       [=](chunk_begin_msg& begin) {
+        self->state.rereads.erase(begin.task->watermark_id);
         chunk_window w;
         w.task = begin.task;
         self->state.windows[begin.task->watermark_id] = std::move(w);
@@ -162,6 +196,7 @@ watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream
         if (it == self->state.windows.end()) return;
         if (rows.rows && !rows.rows->events.empty()) it->second.rows.push_back(std::move(rows.rows));
         it->second.rows_complete = rows.last;
+        if (rows.last) it->second.invisible_xids = std::move(rows.invisible_xids);
       },
       [=](chunk_abort_msg& abort) { self->state.windows.erase(abort.watermark_id); },
       [=](link_chunker_msg& link) { self->state.chunker = link.chunker; },

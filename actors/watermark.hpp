@@ -9,8 +9,15 @@
 // newer, so the final state equals the source. The actor also numbers the events it
 // forwards (stream positions) and, in snapshot_only mode, ends the stream once every
 // chunk has been released.
+//
+// PostgreSQL makes a commit visible (ProcArray) a moment after its commit record is in the
+// WAL, so a transaction committed just before L in the stream may still be invisible to
+// the chunk's snapshot: its change would then come before the stale chunk row. The reader
+// sends the snapshot's in-progress xids; the actor remembers the xids of recent commits,
+// and a chunk whose snapshot missed a transaction committed before L is read again.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -24,10 +31,27 @@ namespace pg2sr::actors {
 struct chunk_window {
   chunk_task_ptr task;
   bool open = false;       ///< L seen in the stream
+  codecs::pgoutput::lsn_t low_lsn = 0;  ///< L's commit LSN
   bool all_dirty = false;  ///< a TRUNCATE of the table inside the window
   std::unordered_set<std::string> dirty;
   std::vector<std::shared_ptr<codecs::pgoutput::change_batch>> rows;
   bool rows_complete = false;
+  std::vector<std::uint32_t> invisible_xids;  ///< of the chunk's snapshot
+};
+
+/// The commit LSN of the last `capacity` transactions that changed a table, by xid. A
+/// transaction stuck between its commit record and its visibility while `capacity` others
+/// commit after it is beyond what this covers.
+class recent_commits {
+ public:
+  static constexpr std::size_t capacity = 1 << 16;
+  void record(std::uint32_t xid, codecs::pgoutput::lsn_t commit_lsn);
+  std::optional<codecs::pgoutput::lsn_t> commit_lsn(std::uint32_t xid) const;
+
+ private:
+  std::deque<std::pair<std::uint32_t, codecs::pgoutput::lsn_t>> order_;
+  std::unordered_map<std::uint32_t, codecs::pgoutput::lsn_t> by_xid_;
+  std::uint32_t last_xid_ = 0;
 };
 
 struct watermark_state {
@@ -40,6 +64,8 @@ struct watermark_state {
   bool snapshot_read = false;            ///< the chunker read every chunk
   bool stop_sent = false;
   std::unordered_map<std::string, chunk_window> windows;  ///< by watermark id
+  recent_commits commits;
+  std::unordered_set<std::string> rereads;  ///< watermark ids sent back to the chunker, not begun again
   std::unordered_map<const codecs::pgoutput::relation_schema*, std::vector<std::size_t>> key_indexes;
   std::uint64_t next_position = 1;
   static inline const char* name = "watermark";

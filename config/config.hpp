@@ -24,6 +24,10 @@ enum class sink_kind { starrocks, postgres, jsonl, null };
 enum class replica_identity { default_key, full };
 enum class row_format { json, csv };
 enum class compression { none, lz4, gzip };
+/// numeric without precision in StarRocks: DECIMAL(38, numeric_scale) or STRING.
+enum class unconstrained_numeric { decimal, string };
+/// numeric NaN / Infinity, which StarRocks' DECIMAL cannot hold: stop with an error, or load NULL.
+enum class numeric_special { reject, null };
 enum class copy_format { text, binary };
 
 /// Where and how to reach one PostgreSQL database (source or postgres sink).
@@ -114,6 +118,12 @@ struct starrocks_sink {
   config::compression compression = config::compression::none;
   int max_concurrent_loads = 4;
   duration load_timeout = std::chrono::seconds(600);
+  unconstrained_numeric numeric_without_precision = unconstrained_numeric::decimal;
+  int numeric_scale = 9;  ///< scale of DECIMAL(38, s) for numeric without precision
+  numeric_special numeric_nan = numeric_special::reject;
+  /// Duplicate Key tables (no primary key): load through the transaction interface, prepared
+  /// labels recorded in the checkpoint, so a restart neither loses nor repeats a batch.
+  bool exactly_once = false;
 };
 
 struct jsonl_sink {

@@ -462,6 +462,11 @@ void read_sink(table_reader& t, sink_section& s, reporter& rep) {
                   {{"none", compression::none}, {"lz4", compression::lz4}, {"gzip", compression::gzip}});
       t.read_int("max_concurrent_loads", sr.max_concurrent_loads, 1, 256);
       t.read("load_timeout", sr.load_timeout, std::chrono::seconds(1), std::chrono::hours(24));
+      t.read_enum("numeric_without_precision", sr.numeric_without_precision,
+                  {{"decimal", unconstrained_numeric::decimal}, {"string", unconstrained_numeric::string}});
+      t.read_int("numeric_scale", sr.numeric_scale, 0, 38);
+      t.read_enum("numeric_nan", sr.numeric_nan, {{"reject", numeric_special::reject}, {"null", numeric_special::null}});
+      t.read("exactly_once", sr.exactly_once);
       break;
     }
     case sink_kind::postgres:

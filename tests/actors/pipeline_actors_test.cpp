@@ -4,7 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
+
+#include "tests/support/deterministic_actors.hpp"
 
 #include <filesystem>
 #include <map>
@@ -58,14 +59,7 @@ caf::behavior scripted_loader(caf::event_based_actor* self, loader_script* scrip
   };
 }
 
-struct pipeline_fixture {
-  caf::actor_system_config cfg = [] {
-    caf::actor_system_config c;
-    c.set("scheduler.policy", caf::atom("testing"));
-    return c;
-  }();
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+struct pipeline_fixture : pg2sr::test::deterministic_actors {
   std::filesystem::path dir = std::filesystem::temp_directory_path() / "pg2sr_pipeline_actors_test";
   pipeline_metrics metrics;
   loader_script script;

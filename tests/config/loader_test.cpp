@@ -64,6 +64,19 @@ BOOST_AUTO_TEST_CASE(loads_the_full_example_with_every_key) {
   BOOST_TEST((cfg.sink.kind == sink_kind::starrocks));
   BOOST_TEST(cfg.sink.starrocks.password.reveal() == "s3cr3t-sr");
   BOOST_TEST(cfg.sink.starrocks.max_concurrent_loads == 4);
+  BOOST_TEST((cfg.sink.starrocks.numeric_nan == numeric_special::reject));
+}
+
+BOOST_AUTO_TEST_CASE(starrocks_numeric_options_are_read_and_checked) {
+  const std::string base = minimal_synthetic.substr(0, minimal_synthetic.find("[sink]")) +
+                           "[sink]\nkind = \"starrocks\"\ndatabase = \"d\"\n";
+  auto cfg = load_string(base + "numeric_without_precision = \"string\"\nnumeric_nan = \"null\"\nexactly_once = true\n", "p.toml");
+  BOOST_TEST((cfg.sink.starrocks.numeric_without_precision == unconstrained_numeric::string));
+  BOOST_TEST((cfg.sink.starrocks.numeric_nan == numeric_special::null));
+  BOOST_TEST(cfg.sink.starrocks.exactly_once);
+  BOOST_CHECK_EXCEPTION(load_string(base + "numeric_scale = 40\n", "p.toml"), config_error, [](const config_error& e) {
+    return std::string(e.what()).find("sink.numeric_scale") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(defaults_fill_what_is_left_out) {
