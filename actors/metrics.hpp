@@ -28,7 +28,9 @@ struct pipeline_metrics {
   std::atomic<std::uint64_t> loads{0};          ///< load batches done
   std::atomic<std::uint64_t> in_flight_bytes{0};///< raw bytes read but not yet durable
   std::atomic<std::uint64_t> durable_lsn{0};
-  std::atomic<std::uint64_t> checksum{0};
+  std::atomic<std::uint64_t> checksum{0};       ///< null loader: order-independent checksum of rows
+  std::atomic<std::uint64_t> load_bytes{0};     ///< body bytes sent to the target (as sent)
+  std::atomic<std::uint64_t> load_retries{0};   ///< loads sent again after a failure
   std::atomic<std::uint64_t> snapshot_chunks_total{0};
   std::atomic<std::uint64_t> snapshot_chunks_done{0};   ///< durable in the target
   std::atomic<std::uint64_t> snapshot_rows_read{0};
@@ -38,7 +40,7 @@ struct pipeline_metrics {
     for (auto& t : tables)
       if (t.relid == relid) return &t;
     return nullptr;
-  }       ///< null loader: order-independent checksum of rows
+  }
 };
 
 }  // namespace pg2sr::actors

@@ -9,7 +9,7 @@
 //
 // Sources: pg_values.cpp (errors, JSON escaper and validator), pg_values_numbers.cpp
 // (integers, bool, floats, numeric, money), pg_values_datetime.cpp, pg_values_text.cpp
-// (uuid, bytea, hstore), pg_values_array.cpp.
+// (uuid, bytea, hstore, records), pg_values_array.cpp.
 #pragma once
 
 #include <array>
@@ -246,6 +246,14 @@ parse_result<std::vector<hstore_pair>> parse_hstore(std::string_view text);
 
 /// Appends {"a":"1","b":null}.
 void append_json_object(const std::vector<hstore_pair>& pairs, std::string& out);
+
+// ---- records (composite types) -------------------------------------------------------
+
+/// A row value as record_out writes it -> its fields in order, nullopt for NULL:
+/// '(1,"a b",,"q""x\\y")' is "1", "a b", NULL, 'q"x\y'. As record_in reads it: an empty
+/// unquoted field is NULL and "" the empty string; '\' takes the next character as is
+/// anywhere, and "" inside quotes is one '"'. "()" is a single NULL field.
+parse_result<std::vector<std::optional<std::string>>> parse_record(std::string_view text);
 
 // ---- template definitions ------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-// uuid, bytea and hstore text forms.
+// uuid, bytea, hstore and record (composite) text forms.
 #include "codecs/pg_values.hpp"
 
 namespace pg2sr::codecs::pg_values {
@@ -188,6 +188,52 @@ void append_json_object(const std::vector<hstore_pair>& pairs, std::string& out)
     }
   }
   out.push_back('}');
+}
+
+// ---- records ---------------------------------------------------------------------------
+
+// record_in's reading: a field ends at ',' or ')' outside quotes; quotes may open and close
+// anywhere inside it, so 'a"b c"d' is "ab cd".
+parse_result<std::vector<std::optional<std::string>>> parse_record(std::string_view text) {
+  std::vector<std::optional<std::string>> fields;
+  std::size_t i = 0;
+  skip_spaces(text, i);
+  if (i >= text.size() || text[i] != '(') return parse_error{i, "expected '('"};
+  ++i;
+  std::string field;
+  while (true) {
+    field.clear();
+    bool quoted = false;  // quotes or a backslash make the field non-NULL, even when empty
+    bool in_quotes = false;
+    while (true) {
+      if (i >= text.size()) return parse_error{i, in_quotes ? "unterminated quoted field" : "expected ')'"};
+      const char c = text[i++];
+      if (c == '\\') {
+        if (i >= text.size()) return parse_error{i, "unexpected end after '\\'"};
+        field.push_back(text[i++]);
+        quoted = true;
+      } else if (c == '"') {
+        if (in_quotes && i < text.size() && text[i] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          in_quotes = !in_quotes;
+          quoted = true;
+        }
+      } else if (!in_quotes && (c == ',' || c == ')')) {
+        if (quoted || !field.empty()) fields.emplace_back(field);
+        else fields.emplace_back(std::nullopt);
+        if (c == ')') {
+          skip_spaces(text, i);
+          if (i != text.size()) return parse_error{i, "unexpected character after ')'"};
+          return fields;
+        }
+        break;
+      } else {
+        field.push_back(c);
+      }
+    }
+  }
 }
 
 }  // namespace pg2sr::codecs::pg_values

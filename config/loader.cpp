@@ -519,6 +519,10 @@ pipeline_config load_table(const toml::table& root, const std::string& file) {
                                     ") cannot exceed pipeline.max_in_flight_bytes (" +
                                     format_size(cfg.pipeline.max_in_flight_bytes) + ")");
 
+  if (cfg.sink.kind == sink_kind::starrocks && cfg.source.binary)
+    source.conflict("binary", "a StarRocks sink loads PostgreSQL's text output (binary uuid, bytea, inet... would "
+                              "arrive as raw bytes); remove binary = true");
+
   if (!rep.problems.empty()) throw config_error(std::move(rep.problems));
   return cfg;
 }

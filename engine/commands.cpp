@@ -17,6 +17,7 @@
 #include "engine/table_selection.hpp"
 #include "engine/preflight.hpp"
 #include "engine/slot_commands.hpp"
+#include "engine/starrocks_schema.hpp"
 
 namespace pg2sr::engine {
 
@@ -131,7 +132,38 @@ int run_check(const std::filesystem::path& config_file) {
   std::cout << "configuration OK\n";
   if (cfg->source.kind != config::source_kind::postgres) return exit_ok;
   auto results = run_preflight(*cfg);
+  if (cfg->sink.kind == config::sink_kind::starrocks)
+    for (auto& r : check_starrocks_tables(*cfg)) results.push_back(std::move(r));
   return print_preflight(results);
+}
+
+int run_ddl(const std::filesystem::path& config_file) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return exit_config;
+  if (cfg->sink.kind != config::sink_kind::starrocks || cfg->source.kind != config::source_kind::postgres) {
+    std::cerr << "pg2sr ddl: prints the StarRocks tables of a PostgreSQL source's selected tables; it needs "
+                 "sink.kind = \"starrocks\" and source.kind = \"postgres\" (this file has \""
+              << config::to_string(cfg->sink.kind) << "\" and \"" << config::to_string(cfg->source.kind) << "\")\n";
+    return exit_config;
+  }
+  return with_source(*cfg, "ddl", [&](actors::pg_connection& conn) {
+    auto selected = select_tables(conn, cfg->tables);
+    if (selected.empty()) {
+      std::cerr << "pg2sr ddl: no table of database \"" << cfg->source.postgres.dbname
+                << "\" matches [tables] include/exclude\n";
+      return exit_failure;
+    }
+    try {
+      auto tables = describe_starrocks_tables(conn, selected, *cfg);
+      std::cout << create_database_sql(cfg->sink.starrocks.database);
+      for (const auto& t : tables) std::cout << "\n" << create_table_sql(t);
+      return exit_ok;
+    } catch (const starrocks_schema_error& e) {
+      for (const auto& p : e.problems()) std::cerr << p << "\n";
+      std::cerr << "pg2sr ddl: " << e.problems().size() << " problem(s); no DDL printed\n";
+      return exit_failure;
+    }
+  });
 }
 
 int run_slot_list(const std::filesystem::path& config_file) {

@@ -10,9 +10,14 @@ namespace pg2sr::engine {
 enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_config = 2 };
 
 /// `pg2sr check -c FILE`: validates the configuration (exit 2 when bad) and, with a
-/// PostgreSQL source, runs the live preflight: one line per check, then a summary; exit 1
-/// when a check fails.
+/// PostgreSQL source, runs the live preflight (and, with a StarRocks sink, maps every
+/// selected table): one line per check, then a summary; exit 1 when a check fails.
 int run_check(const std::filesystem::path& config_file);
+
+/// `pg2sr ddl -c FILE`: the CREATE DATABASE and CREATE TABLE statements of the StarRocks
+/// tables for the selected source tables; exit 2 unless sink.kind = "starrocks" with a
+/// postgres source, exit 1 (printing every problem) when a column has no mapping.
+int run_ddl(const std::filesystem::path& config_file);
 
 /// `pg2sr slot list -c FILE`: the pipeline's slot and the other logical slots of the source
 /// database, with active state, LSNs and lag.

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   snapshot->add_option("--table", snapshot_table, "schema.table to snapshot again")->required();
   auto* check = app.add_subcommand("check", "Validate the configuration file (and the source, when live)");
   check->add_option("-c,--config", config_file, "TOML configuration file")->required();
+  auto* ddl = app.add_subcommand("ddl", "Print the StarRocks CREATE DATABASE and CREATE TABLE of the selected tables");
+  ddl->add_option("-c,--config", config_file, "TOML configuration file")->required();
   auto* slot = app.add_subcommand("slot", "Inspect or drop the pipeline's replication slot");
   slot->require_subcommand(1);
   auto* slot_list = slot->add_subcommand("list", "List the pipeline's slot and the other logical slots, with lag");
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   }
   if (*run) return pg2sr::engine::run_pipeline(config_file, stop_at_lsn);
   if (*check) return pg2sr::engine::run_check(config_file);
+  if (*ddl) return pg2sr::engine::run_ddl(config_file);
   if (*status) return pg2sr::engine::run_status(config_file);
   if (*snapshot) return pg2sr::engine::run_snapshot_request(config_file, snapshot_table);
   if (*slot_list) return pg2sr::engine::run_slot_list(config_file);

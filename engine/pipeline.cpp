@@ -22,6 +22,7 @@
 #include "actors/null_loader.hpp"
 #include "actors/pg_connection.hpp"
 #include "actors/pg_replication_source.hpp"
+#include "actors/starrocks_loader.hpp"
 #include "actors/synthetic_source.hpp"
 #include "actors/watermark.hpp"
 #include "codecs/lsn.hpp"
@@ -32,6 +33,7 @@
 #include "engine/snapshot_plan.hpp"
 #include "engine/snapshot_requests.hpp"
 #include "engine/status_file.hpp"
+#include "engine/starrocks_schema.hpp"
 #include "engine/synthetic_params.hpp"
 #include "engine/table_selection.hpp"
 
@@ -256,6 +258,41 @@ std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const ch
   return tasks;
 }
 
+// The loaders' view of the StarRocks tables of the selection, by source relid.
+actors::starrocks_targets starrocks_targets_of(actors::pg_connection& conn, const std::vector<source_table>& tables,
+                                               const config::pipeline_config& cfg) {
+  actors::starrocks_targets targets;
+  for (const auto& t : describe_starrocks_tables(conn, tables, cfg)) {
+    auto source = std::find_if(tables.begin(), tables.end(), [&](const auto& s) { return s.qualified() == t.source; });
+    if (source == tables.end()) continue;
+    auto& target = targets[source->oid];
+    target.db = t.database;
+    target.name = t.name;
+    target.primary_key = t.model == starrocks_model::primary_key;
+    for (const auto& c : t.columns) {
+      target.columns.names.push_back(c.name);
+      target.columns.columns.push_back(c.mapping);
+    }
+  }
+  return targets;
+}
+
+// The ALTER TABLE for a column the stream brought, its type read from the source's
+// catalog (enums, domains, composites need it); or why it cannot be added.
+std::string new_column_sql(const config::pipeline_config& cfg, const codecs::starrocks::mapping_options& mapping,
+                           const actors::starrocks_target& target, const codecs::pgoutput::column_schema& column) {
+  try {
+    actors::pg_connection conn(config::conninfo(cfg.source.postgres, true));
+    auto type = read_column_type(conn, column.type_oid, column.typmod);
+    auto mapped = codecs::starrocks::map_type(type, mapping);
+    if (auto* error = std::get_if<codecs::starrocks::mapping_error>(&mapped))
+      return "-- column `" + column.name + "`: " + error->message;
+    return add_column_sql(target.db, target.name, {column.name, type.name, std::get<codecs::starrocks::column_mapping>(mapped)});
+  } catch (const std::exception& e) {
+    return "-- column `" + column.name + "` (type oid " + std::to_string(column.type_oid) + "): " + e.what();
+  }
+}
+
 // "host:port/dbname": where the source is, without credentials.
 std::string where_of(const config::postgres_connection& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname;
@@ -267,7 +304,7 @@ std::string where_of(const config::postgres_connection& pg) {
 // Returns false (after logging why) when the pipeline cannot start.
 bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state,
                              checkpoint_store& store, std::vector<chunk_task_ptr>& tasks,
-                             std::vector<source_table>& selected) {
+                             std::vector<source_table>& selected, actors::starrocks_targets& targets) {
   const auto& src = cfg.source;
   try {
     actors::pg_connection conn(config::conninfo(src.postgres, true));
@@ -276,6 +313,8 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
       spdlog::error("no table of {} matches [tables] include/exclude; nothing to replicate", where_of(src.postgres));
       return false;
     }
+    // Every column must map before anything is created on the source.
+    if (cfg.sink.kind == config::sink_kind::starrocks) targets = starrocks_targets_of(conn, tables, cfg);
     for (const auto& t : tables)
       if (!t.updatable_when_published())
         spdlog::warn("table {} has no primary key and REPLICA IDENTITY {}: its UPDATEs and DELETEs will fail on the "
@@ -299,6 +338,9 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
     store.save(state);  // the plan is durable before the first chunk is read
     tasks = snapshot_tasks(conn, state);
     return true;
+  } catch (const starrocks_schema_error& e) {
+    for (const auto& problem : e.problems()) spdlog::error("{}", problem);
+    return false;
   } catch (const std::exception& e) {
     spdlog::error("source {}: {}", where_of(src.postgres), e.what());
     return false;
@@ -308,8 +350,8 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
 }  // namespace
 
 int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
-  if (cfg.sink.kind != config::sink_kind::null && cfg.sink.kind != config::sink_kind::jsonl) {
-    spdlog::error("sink kind \"{}\" is not implemented yet in this build; use \"jsonl\" or \"null\"",
+  if (cfg.sink.kind == config::sink_kind::postgres) {
+    spdlog::error("sink kind \"{}\" is not implemented yet in this build; use \"starrocks\", \"jsonl\" or \"null\"",
                   config::to_string(cfg.sink.kind));
     return 1;
   }
@@ -334,8 +376,9 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
                  store->file().string());
   std::vector<chunk_task_ptr> snapshot_chunks;
   std::vector<source_table> selected;
+  auto targets = std::make_shared<actors::starrocks_targets>();
   if (cfg.source.kind == config::source_kind::postgres &&
-      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected))
+      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected, *targets))
     return 1;
 
   block_stop_signals();  // before CAF starts its threads, so they inherit the mask
@@ -363,6 +406,24 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   std::vector<loader_actor> loaders;
   if (cfg.sink.kind == config::sink_kind::jsonl) {
     loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
+  } else if (cfg.sink.kind == config::sink_kind::starrocks) {
+    const auto& sr = cfg.sink.starrocks;
+    starrocks_loader_settings ls;
+    ls.http = {sr.fe_url, sr.user, sr.password.reveal(),
+               std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)};
+    ls.pipeline = cfg.pipeline.name;
+    ls.format = sr.format;
+    ls.compression = sr.compression;
+    ls.mapping = mapping_options_of(sr);
+    ls.targets = targets;
+    if (cfg.source.kind == config::source_kind::postgres)
+      ls.add_column_sql = [&cfg, mapping = ls.mapping](const starrocks_target& target, const codecs::pgoutput::column_schema& c) {
+        return new_column_sql(cfg, mapping, target, c);
+      };
+    // The synthetic source's tables are not in a catalog: their targets follow the stream.
+    if (cfg.source.kind == config::source_kind::synthetic) ls.derive_targets_in = sr.database;
+    for (int i = 0; i < sr.max_concurrent_loads; ++i)
+      loaders.push_back(system.spawn<caf::detached>(starrocks_loader, ls, &metrics));
   } else if (cfg.sink.null_rows_per_sec > 0) {
     // A throttled null sink stands for a slow target: it blocks, so it runs detached.
     for (int i = 0; i < 2; ++i)

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,31 @@ inline void report(const std::string& prefix, const std::vector<sample>& s, doub
 }
 
 /// Narrow rows: 8 tables, 4 columns, ~48-byte rows, 2 M changes times `scale`.
+/// What a benchmark's result is folded into, so that the compiler keeps the work.
+inline volatile std::uint64_t kept_result;
+
+/// The memcpy peer of a parser or encoder benchmark: the same bytes copied once.
+inline void copy_bytes(const std::string& bytes) {
+  static std::string target;
+  target.resize(bytes.size());
+  std::memcpy(target.data(), bytes.data(), bytes.size());
+  kept_result = static_cast<unsigned char>(target[target.size() / 2]);
+}
+
+/// Rows/s (best and median CPU, best wall), MB/s and ns per row (report() says events).
+inline void print_rows(const std::string& prefix, const std::vector<sample>& s, double rows, double bytes) {
+  const sample& best = s.front();
+  const sample& median = s[s.size() / 2];
+  double best_wall = best.wall;
+  for (const sample& x : s) best_wall = std::min(best_wall, x.wall);
+  std::printf("%s.rows_per_s_cpu_best %.0f rows/s\n", prefix.c_str(), rows / best.cpu);
+  std::printf("%s.rows_per_s_cpu_median %.0f rows/s\n", prefix.c_str(), rows / median.cpu);
+  std::printf("%s.rows_per_s_wall_best %.0f rows/s\n", prefix.c_str(), rows / best_wall);
+  std::printf("%s.mb_per_s_cpu_best %.1f MB/s\n", prefix.c_str(), bytes / best.cpu / 1e6);
+  std::printf("%s.mb_per_s_cpu_median %.1f MB/s\n", prefix.c_str(), bytes / median.cpu / 1e6);
+  std::printf("%s.ns_per_row_cpu_best %.1f ns\n", prefix.c_str(), best.cpu * 1e9 / rows);
+}
+
 inline codecs::wal_gen::generator_params narrow_stream(double scale) {
   codecs::wal_gen::generator_params p;
   p.seed = 1;

@@ -100,27 +100,6 @@ void parse_lines(const input& in) {
   sink = acc;
 }
 
-void copy_all(const input& in) {
-  static std::string target;
-  target.resize(in.bytes.size());
-  std::memcpy(target.data(), in.bytes.data(), in.bytes.size());
-  sink = static_cast<unsigned char>(target[target.size() / 2]);
-}
-
-/// Rows/s (best and median CPU, best wall), MB/s and ns per row (perf::report says events).
-void print_rows(const std::string& prefix, const std::vector<perf::sample>& s, double rows, double bytes) {
-  const perf::sample& best = s.front();
-  const perf::sample& median = s[s.size() / 2];
-  double best_wall = best.wall;
-  for (const perf::sample& x : s) best_wall = std::min(best_wall, x.wall);
-  std::printf("%s.rows_per_s_cpu_best %.0f rows/s\n", prefix.c_str(), rows / best.cpu);
-  std::printf("%s.rows_per_s_cpu_median %.0f rows/s\n", prefix.c_str(), rows / median.cpu);
-  std::printf("%s.rows_per_s_wall_best %.0f rows/s\n", prefix.c_str(), rows / best_wall);
-  std::printf("%s.mb_per_s_cpu_best %.1f MB/s\n", prefix.c_str(), bytes / best.cpu / 1e6);
-  std::printf("%s.mb_per_s_cpu_median %.1f MB/s\n", prefix.c_str(), bytes / median.cpu / 1e6);
-  std::printf("%s.ns_per_row_cpu_best %.1f ns\n", prefix.c_str(), best.cpu * 1e9 / rows);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,9 +113,9 @@ int main(int argc, char** argv) {
   std::printf("pgbench.rows %.0f rows\n", n);
   std::printf("pgbench.bytes %.0f bytes\n", bytes);
   std::printf("pgbench.avg_line_bytes %.1f bytes\n", bytes / n);
-  print_rows("pgbench.per_row", perf::measure(repeats, [&] { parse_per_row(in); }), n, bytes);
-  print_rows("pgbench.chunked_64k", perf::measure(repeats, [&] { parse_chunked(in); }), n, bytes);
-  print_rows("pgbench.parse_line", perf::measure(repeats, [&] { parse_lines(in); }), n, bytes);
-  print_rows("pgbench.memcpy", perf::measure(repeats, [&] { copy_all(in); }), n, bytes);
+  perf::print_rows("pgbench.per_row", perf::measure(repeats, [&] { parse_per_row(in); }), n, bytes);
+  perf::print_rows("pgbench.chunked_64k", perf::measure(repeats, [&] { parse_chunked(in); }), n, bytes);
+  perf::print_rows("pgbench.parse_line", perf::measure(repeats, [&] { parse_lines(in); }), n, bytes);
+  perf::print_rows("pgbench.memcpy", perf::measure(repeats, [&] { perf::copy_bytes(in.bytes); }), n, bytes);
   return 0;
 }

@@ -798,4 +798,50 @@ BOOST_AUTO_TEST_CASE(parse_hstore_reports_offsets) {
   BOOST_TEST(error_offset(pv::parse_hstore("\"a\"->\"1\"")) == 3u);
 }
 
+namespace {
+
+using record_fields = std::vector<std::string>;
+
+// The fields of a record, NULL shown as "<NULL>".
+record_fields record(std::string_view text) {
+  record_fields out;
+  for (const auto& field : parsed(pv::parse_record(text))) out.push_back(field ? *field : "<NULL>");
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(parse_record_reads_record_out) {
+  // PG15: row(1, 'a b', null, '{1,NULL,3}', row('q"x\y', null)::inner_t, '')::rec
+  BOOST_TEST(record(R"r((1,"a b",,"{1,NULL,3}","(""q""""x\\\\y"",)",""))r") ==
+                 (record_fields{"1", "a b", "<NULL>", "{1,NULL,3}", R"r(("q""x\\y",))r", ""}),
+             boost::test_tools::per_element());
+  BOOST_TEST(record(R"r(("q""x\\y",))r") == (record_fields{R"r(q"x\y)r", "<NULL>"}),
+             boost::test_tools::per_element());
+  // PG15: row(1, '(x)', 'a,b', '{}', null, ' ')::rec and an all-NULL row
+  BOOST_TEST(record(R"r((1,"(x)","a,b",{},," "))r") ==
+                 (record_fields{"1", "(x)", "a,b", "{}", "<NULL>", " "}),
+             boost::test_tools::per_element());
+  BOOST_TEST(record("(,,,,,)") == record_fields(6, "<NULL>"), boost::test_tools::per_element());
+  BOOST_TEST(record("()") == record_fields{"<NULL>"}, boost::test_tools::per_element());
+  BOOST_TEST(record("(ünï,\"new\nline\")") == (record_fields{"ünï", "new\nline"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(parse_record_reads_record_in_forms) {
+  // Quotes may open and close inside a field; a backslash takes the next byte anywhere.
+  BOOST_TEST(record(R"r( (a"b c"d,\,x,\") )r") == (record_fields{"ab cd", ",x", "\""}),
+             boost::test_tools::per_element());
+  BOOST_TEST(record(R"r((\\,""))r") == (record_fields{"\\", ""}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(parse_record_reports_offsets) {
+  BOOST_TEST(error_offset(pv::parse_record("")) == 0u);
+  BOOST_TEST(error_offset(pv::parse_record("1,2)")) == 0u);
+  BOOST_TEST(error_offset(pv::parse_record("(1,2")) == 4u);
+  BOOST_TEST(error_offset(pv::parse_record("(1,\"2)")) == 6u);
+  BOOST_TEST(error_offset(pv::parse_record("(1\\")) == 3u);
+  BOOST_TEST(error_offset(pv::parse_record("(1,2) x")) == 6u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -77,6 +77,11 @@ BOOST_AUTO_TEST_CASE(starrocks_numeric_options_are_read_and_checked) {
   BOOST_CHECK_EXCEPTION(load_string(base + "numeric_scale = 40\n", "p.toml"), config_error, [](const config_error& e) {
     return std::string(e.what()).find("sink.numeric_scale") != std::string::npos;
   });
+  std::string binary_source = "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nbinary = true\n"
+                              "[sink]\nkind = \"starrocks\"\ndatabase = \"d\"\n";
+  BOOST_CHECK_EXCEPTION(load_string(binary_source, "p.toml"), config_error, [](const config_error& e) {
+    return std::string(e.what()).find("source.binary") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(defaults_fill_what_is_left_out) {

@@ -39,7 +39,7 @@ std::string decode_separator(const std::string& value, const std::string& fallba
   return value;
 }
 
-// Splits the `columns` header at commas outside quotes and parentheses.
+// Splits the `columns` header at commas outside quotes, backquoted names and parentheses.
 std::vector<std::string> split_columns(std::string_view text) {
   std::vector<std::string> out;
   int depth = 0;
@@ -49,7 +49,7 @@ std::vector<std::string> split_columns(std::string_view text) {
     char c = i < text.size() ? text[i] : ',';
     if (quote) {
       if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
+    } else if (c == '\'' || c == '"' || c == '`') {
       quote = c;
     } else if (c == '(') {
       ++depth;
@@ -64,10 +64,17 @@ std::vector<std::string> split_columns(std::string_view text) {
   return out;
 }
 
+// A column name as StarRocks' parser reads it: a backquoted one without its backquotes, a
+// doubled backquote inside standing for one.
 std::string strip_backquotes(std::string_view name) {
   name = trim(name);
-  if (name.size() >= 2 && name.front() == '`' && name.back() == '`') name = name.substr(1, name.size() - 2);
-  return std::string(name);
+  if (name.size() < 2 || name.front() != '`' || name.back() != '`') return std::string(name);
+  std::string out;
+  for (std::size_t i = 1; i + 1 < name.size(); ++i) {
+    out.push_back(name[i]);
+    if (name[i] == '`') ++i;
+  }
+  return out;
 }
 
 std::optional<std::string> compression_name(const std::string& value) {
@@ -98,6 +105,9 @@ std::variant<load_options, std::string> parse_load_options(
     return std::string("Invalid timeout format");
   o.column_separator = decode_separator(header("column_separator"), "\t");
   o.row_delimiter = decode_separator(header("row_delimiter"), "\n");
+  // StarRocks takes the first byte of each, whatever follows.
+  if (const std::string escape = header("escape"); !escape.empty()) o.escape = escape[0];
+  if (const std::string enclose = header("enclose"); !enclose.empty()) o.enclose = enclose[0];
   if (const std::string columns = header("columns"); !columns.empty()) o.columns = split_columns(columns);
   o.strip_outer_array = iequals(header("strip_outer_array"), "true");
   o.json_root = header("json_root");
@@ -265,6 +275,160 @@ std::unique_ptr<body_decoder> make_body_decoder(const load_options& options, std
   return nullptr;
 }
 
+namespace {
+
+// StarRocks splits CSV byte by byte, below, only when escape or enclose is set (csv_scanner.cpp
+// picks its second parser then); otherwise it cuts at every delimiter.
+bool scans_escapes(const load_options& options) { return options.escape != 0 || options.enclose != 0; }
+
+enum class scan_result { row, need_more, end };
+
+struct escaped_row {
+  std::vector<std::string> fields;  ///< escapes and enclosing removed
+  std::string_view raw;             ///< the row's bytes without its delimiter
+};
+
+// The next row of a CSV body with escape or enclose, split as StarRocks' CSVReader::more_rows
+// does: the escape byte is dropped and the next byte is data (a whole delimiter when one
+// starts there); a field starting with the enclose runs to the next lone enclose, a doubled
+// one inside being one literal, and loses its last byte (the closing enclose when
+// well-formed); an enclose later in a field is dropped and makes the next byte data. Quirks
+// kept: an escape before an ordinary byte inside an enclosed field ends the enclosing.
+// Reads from `pos` and moves it past the row; empty lines are skipped. `complete`:
+// `data` ends the body, and its end ends the last row (StarRocks adds the missing row
+// delimiter); otherwise a row `data` may not hold whole answers need_more and leaves `pos`
+// at its start. `row` may be null to only count.
+scan_result next_escaped_row(const load_options& options, std::string_view data, std::size_t& pos, bool complete,
+                             escaped_row* row) {
+  enum class state { start, plain, enclosed, escaped, literal };
+  const std::string& row_delimiter = options.row_delimiter;
+  const std::string& separator = options.column_separator;
+  // Without `complete`, stop short of the bytes one step may read (a doubled enclose at a
+  // field's start, then a delimiter): a delimiter cut at the end of `data` must not be misread.
+  const std::size_t lookahead = 2 + std::max(row_delimiter.size(), separator.size());
+  const auto starts = [&](std::size_t at, const std::string& delimiter) {
+    return data.compare(at, delimiter.size(), delimiter) == 0;
+  };
+  const auto is_enclose = [&](std::size_t at) { return at < data.size() && data[at] == options.enclose; };
+
+  std::size_t i = pos, row_start = pos, field_count = 0;
+  state s = state::start, back = state::plain;  // back: where `escaped` returns
+  std::string field;
+  bool enclosed_field = false;
+  if (row) row->fields.clear();
+  const auto keep = [&](std::size_t n) {
+    if (row) field.append(data.substr(i, n));
+    i += n;
+  };
+  const auto end_field = [&] {
+    if (row) {
+      if (enclosed_field && !field.empty()) field.pop_back();
+      row->fields.push_back(std::move(field));
+      field.clear();
+    }
+    enclosed_field = false;
+    ++field_count;
+  };
+  const auto end_row = [&](std::size_t end, std::size_t next) {
+    end_field();
+    if (row) row->raw = data.substr(row_start, end - row_start);
+    pos = next;
+    return scan_result::row;
+  };
+  for (;;) {
+    if (!complete && data.size() - i < lookahead) return scan_result::need_more;
+    if (i == data.size()) {
+      if (i > row_start) return end_row(i, i);
+      pos = i;
+      return scan_result::end;
+    }
+    const char c = data[i];
+    switch (s) {
+      case state::start:
+        if (starts(i, row_delimiter)) {
+          if (field_count > 0) return end_row(i, i + row_delimiter.size());
+          i += row_delimiter.size();
+          row_start = i;
+        } else if (starts(i, separator)) {
+          i += separator.size();
+          end_field();
+        } else if (c == options.escape) {
+          ++i;
+          back = state::plain;
+          s = state::escaped;
+        } else if (c == options.enclose) {
+          ++i;
+          if (is_enclose(i)) {
+            // "" then a delimiter (or the end) is an empty field, else a literal enclose
+            keep(1);
+            enclosed_field = i == data.size() || starts(i, row_delimiter) || starts(i, separator);
+            s = state::plain;
+          } else {
+            enclosed_field = true;
+            s = state::enclosed;
+          }
+        } else {
+          keep(1);
+          s = state::plain;
+        }
+        break;
+      case state::plain:
+        if (starts(i, row_delimiter)) return end_row(i, i + row_delimiter.size());
+        if (starts(i, separator)) {
+          i += separator.size();
+          end_field();
+          s = state::start;
+        } else if (c == options.escape) {
+          ++i;
+          back = state::plain;
+          s = state::escaped;
+        } else if (c == options.enclose) {
+          ++i;
+          s = state::literal;
+        } else {
+          keep(1);
+        }
+        break;
+      case state::enclosed:
+        if (c == options.enclose && is_enclose(i + 1)) {
+          ++i;
+          keep(1);
+        } else if (c == options.enclose) {
+          keep(1);  // the closing enclose, dropped at the field's end
+          s = state::plain;
+        } else if (c == options.escape) {
+          ++i;
+          back = state::enclosed;
+          s = state::escaped;
+        } else {
+          keep(1);
+        }
+        break;
+      case state::escaped:
+        if (c == options.enclose || c == options.escape) {
+          keep(1);
+          s = back;
+        } else if (starts(i, row_delimiter)) {
+          keep(row_delimiter.size());
+          s = back;
+        } else if (starts(i, separator)) {
+          keep(separator.size());
+          s = back;
+        } else {
+          keep(1);
+          s = state::plain;
+        }
+        break;
+      case state::literal:
+        keep(1);
+        s = state::plain;
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 row_counter::row_counter(const load_options& options) : options_(options) {}
 
 void row_counter::feed(std::string_view data) {
@@ -284,6 +448,13 @@ void row_counter::feed(std::string_view data) {
         --depth_;
       }
     }
+    return;
+  }
+  if (scans_escapes(options_)) {
+    tail_.append(data);
+    std::size_t pos = 0;
+    while (next_escaped_row(options_, tail_, pos, false, nullptr) == scan_result::row) ++rows_;
+    tail_.erase(0, pos);
     return;
   }
   const std::string& delimiter = options_.row_delimiter;
@@ -316,7 +487,12 @@ void row_counter::feed(std::string_view data) {
 }
 
 std::uint64_t row_counter::finish() {
-  if (options_.format == body_format::csv && (record_open_ || !tail_.empty())) ++rows_;
+  if (options_.format == body_format::csv && scans_escapes(options_)) {
+    std::size_t pos = 0;
+    while (next_escaped_row(options_, tail_, pos, true, nullptr) == scan_result::row) ++rows_;
+  } else if (options_.format == body_format::csv && (record_open_ || !tail_.empty())) {
+    ++rows_;
+  }
   record_open_ = false;
   tail_.clear();
   return rows_;
@@ -373,7 +549,7 @@ std::variant<column_plan, std::string> make_plan(const table_data& table, const 
       char quote = 0;
       for (std::size_t i = 0; i < entry.size() && eq == std::string::npos; ++i) {
         if (quote) quote = entry[i] == quote ? 0 : quote;
-        else if (entry[i] == '\'' || entry[i] == '"') quote = entry[i];
+        else if (entry[i] == '\'' || entry[i] == '"' || entry[i] == '`') quote = entry[i];
         else if (entry[i] == '=') eq = i;
       }
       if (eq == std::string::npos) {
@@ -456,45 +632,59 @@ void add_row(parsed_rows& out, const table_data& table, const load_options& opti
   else out.errors.push_back({std::get<std::string>(result), std::string(raw_text)});
 }
 
+// One CSV row's fields, as StarRocks reads them: NULL is a field that is \N (after unescaping).
+void add_csv_row(parsed_rows& out, const table_data& table, const load_options& options, const column_plan& plan,
+                 const std::vector<std::string_view>& fields, std::string_view record) {
+  if (fields.size() != plan.sources.size()) {
+    ++out.total_rows;
+    out.errors.push_back({"Value count does not match column count. Expect " + std::to_string(plan.sources.size()) +
+                              ", but got " + std::to_string(fields.size()) + ".",
+                          std::string(record)});
+    return;
+  }
+  raw_row raw;
+  raw.values.assign(table.schema().columns.size(), std::nullopt);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const source_field& source = plan.sources[i];
+    const bool is_null = fields[i] == "\\N";
+    if (source.is_op) {
+      if (is_null) raw.op_null = true;
+      else raw.op = std::string(fields[i]);
+    } else if (source.column && !is_null) {
+      raw.values[*source.column] = std::string(fields[i]);
+    }
+  }
+  add_row(out, table, options, plan, std::move(raw), record);
+}
+
 void parse_csv(parsed_rows& out, const table_data& table, const load_options& options, const column_plan& plan,
                std::string_view body) {
+  std::vector<std::string_view> fields;
+  std::size_t pos = 0;
+  if (scans_escapes(options)) {
+    escaped_row row;
+    while (next_escaped_row(options, body, pos, true, &row) == scan_result::row) {
+      fields.assign(row.fields.begin(), row.fields.end());
+      add_csv_row(out, table, options, plan, fields, row.raw);
+    }
+    return;
+  }
   const std::string& row_delimiter = options.row_delimiter;
   const std::string& separator = options.column_separator;
-  const std::size_t width = table.schema().columns.size();
-  std::size_t pos = 0;
   while (pos < body.size()) {
     std::size_t end = body.find(row_delimiter, pos);
     if (end == std::string_view::npos) end = body.size();
     std::string_view record = body.substr(pos, end - pos);
     pos = end + row_delimiter.size();
     if (record.empty()) continue;
-    std::vector<std::string_view> fields;
+    fields.clear();
     for (std::size_t start = 0;;) {
       std::size_t hit = record.find(separator, start);
       fields.push_back(record.substr(start, hit == std::string_view::npos ? std::string_view::npos : hit - start));
       if (hit == std::string_view::npos) break;
       start = hit + separator.size();
     }
-    if (fields.size() != plan.sources.size()) {
-      ++out.total_rows;
-      out.errors.push_back({"Value count does not match column count. Expect " + std::to_string(plan.sources.size()) +
-                                ", but got " + std::to_string(fields.size()) + ".",
-                            std::string(record)});
-      continue;
-    }
-    raw_row raw;
-    raw.values.assign(width, std::nullopt);
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      const source_field& source = plan.sources[i];
-      const bool is_null = fields[i] == "\\N";
-      if (source.is_op) {
-        if (is_null) raw.op_null = true;
-        else raw.op = std::string(fields[i]);
-      } else if (source.column && !is_null) {
-        raw.values[*source.column] = std::string(fields[i]);
-      }
-    }
-    add_row(out, table, options, plan, std::move(raw), record);
+    add_csv_row(out, table, options, plan, fields, record);
   }
 }
 

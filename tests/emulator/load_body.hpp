@@ -23,6 +23,11 @@ struct load_options {
   body_format format = body_format::csv;
   std::string column_separator = "\t";
   std::string row_delimiter = "\n";
+  /// `escape` and `enclose` (StarRocks >= 3.0): the first byte of the header; 0 = unset, as in
+  /// StarRocks, whose CSV scanner compares bytes with both once either is set (a NUL byte in
+  /// the body then acts as the unset one).
+  char escape = 0;
+  char enclose = 0;
   std::optional<std::vector<std::string>> columns;  ///< the `columns` header, split
   bool strip_outer_array = false;
   std::string json_root;  ///< "$.a.b"; empty = the document
@@ -53,8 +58,8 @@ class body_decoder {
 /// compression the emulator does not speak.
 std::unique_ptr<body_decoder> make_body_decoder(const load_options& options, std::string& error);
 
-/// Counts rows without parsing them (discard mode): CSV row delimiters, JSON objects at the
-/// row level. Fed in chunks.
+/// Counts rows without parsing them (discard mode): CSV row delimiters (with escape or
+/// enclose, only those that end a row), JSON objects at the row level. Fed in chunks.
 class row_counter {
  public:
   explicit row_counter(const load_options& options);
@@ -64,7 +69,9 @@ class row_counter {
  private:
   load_options options_;
   std::uint64_t rows_ = 0;
-  std::string tail_;  ///< CSV: the last delimiter-size - 1 bytes; pending record bytes flag below
+  /// CSV: the last delimiter-size - 1 bytes; with escape or enclose, the rows not yet counted
+  /// (a row is counted once its end is in)
+  std::string tail_;
   bool record_open_ = false;
   int depth_ = 0;
   bool in_string_ = false;

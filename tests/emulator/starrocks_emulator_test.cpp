@@ -359,6 +359,72 @@ BOOST_FIXTURE_TEST_CASE(csv_rows_upsert_and_delete_with_an_op_column, emulator_f
   BOOST_CHECK_EQUAL(rows("orders"), (lines{"3|cyrus|4|NULL"}));
 }
 
+// The bodies pg2sr sends: `escape: ^`, the tab in the \x09 form, backquoted names and __op.
+BOOST_FIXTURE_TEST_CASE(csv_escape_makes_separators_newlines_and_itself_data, emulator_fixture) {
+  const std::string body =
+      "1\ttab^\there\t2\tline^\nbreak, caret ^^ and back\\slash\t0\n"
+      "2\t\\N\t\\N\t^\\N\t0\n"      // both NULL (StarRocks unescapes, then compares): the text \N cannot load
+      "3\t\t1\t\\\\N\t0\n"          // an empty string, not NULL; \\N is text
+      "\n"                          // an empty line is no row
+      "4\t\"q\" 'x'\t1\tπ ünïcödé 😀\t0\n"  // quotes are data without enclose
+      "5\tx^y\t1\tends in a newline^\n\t0";  // ^ before an ordinary byte is dropped; the body's end ends the row
+  json j = load_json("orders", body,
+                     {"label: esc1", "format: csv", "column_separator: \\x09", "escape: ^",
+                      "columns: `id`,`name`,`qty`,`note`,__op"});
+  BOOST_CHECK_EQUAL(j.at("Status"), "Success");
+  BOOST_CHECK_EQUAL(j.at("NumberTotalRows"), 5);
+  BOOST_CHECK_EQUAL(j.at("NumberLoadedRows"), 5);
+  const lines loaded = {"1|tab\there|2|line\nbreak, caret ^ and back\\slash", "2|NULL|NULL|NULL", "3||1|\\\\N",
+                        "4|\"q\" 'x'|1|π ünïcödé 😀", "5|xy|1|ends in a newline\n"};
+  BOOST_CHECK_EQUAL(rows("orders"), loaded);
+  // With '1' as the separator, the digits of the key and of __op are escaped: a delete of id 1.
+  j = load_json("orders", "^11\\N1\\N1\\N1^1\n",
+                {"label: esc2", "column_separator: 1", "escape: ^", "columns: `id`,`name`,`qty`,`note`,__op"});
+  BOOST_CHECK_EQUAL(j.at("Status"), "Success");
+  BOOST_CHECK_EQUAL(rows("orders"), lines(loaded.begin() + 1, loaded.end()));
+}
+
+BOOST_FIXTURE_TEST_CASE(csv_escape_covers_a_whole_two_byte_row_delimiter, emulator_fixture) {
+  json j = load_json("orders", "6\tcr^\r\nlf\t1\tx\r\n7\ty\t1\tz^^\r\n",
+                     {"label: esc3", "escape: ^", "row_delimiter: \\x0d0a"});
+  BOOST_CHECK_EQUAL(j.at("NumberTotalRows"), 2);
+  BOOST_CHECK_EQUAL(rows("orders"), (lines{"6|cr\r\nlf|1|x", "7|y|1|z^"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(csv_enclose_quotes_fields_and_a_doubled_enclose_is_one, emulator_fixture) {
+  json j = load_json("orders",
+                     "1,\"a,b\",2,\"say \"\"hi\"\"\"\n"
+                     "2,\"two\nlines\",3,\"\"\n"  // a row delimiter inside is data; "" is an empty string
+                     "3,\"\\N\",4,\\N\n"           // enclosed \N is NULL too
+                     "4,plain,5,mid\"\"dle\n",     // past a field's start an enclose makes the next byte data
+                     {"label: enc1", "column_separator: ,", "enclose: \"", "columns: id,name,qty,note"});
+  BOOST_CHECK_EQUAL(j.at("Status"), "Success");
+  BOOST_CHECK_EQUAL(j.at("NumberTotalRows"), 4);
+  lines expected = {"1|a,b|2|say \"hi\"", "2|two\nlines|3|", "3|NULL|4|NULL", "4|plain|5|mid\"dle"};
+  BOOST_CHECK_EQUAL(rows("orders"), expected);
+  // With '\' as the escape, \N is the text N and NULL must be written \\N.
+  j = load_json("orders", "5,\"x\\\"y\",1,a\\,b\n6,\\N,1,\\\\N\n",
+                {"label: enc2", "column_separator: ,", "enclose: \"", "escape: \\", "columns: id,name,qty,note"});
+  BOOST_CHECK_EQUAL(j.at("Status"), "Success");
+  expected.insert(expected.end(), {"5|x\"y|1|a,b", "6|N|1|NULL"});
+  BOOST_CHECK_EQUAL(rows("orders"), expected);
+}
+
+BOOST_FIXTURE_TEST_CASE(columns_header_reads_backquoted_names_with_commas_and_backquotes, emulator_fixture) {
+  sr::table_schema odd;
+  odd.db = "shop";
+  odd.table = "odd";
+  odd.columns = {{"id", "BIGINT", false, std::nullopt},
+                 {"a,b", "STRING", true, std::nullopt},
+                 {"x`y", "STRING", true, std::nullopt},
+                 {"k=v", "STRING", true, std::nullopt}};
+  odd.key = {"id"};
+  emulator.create_table(odd);
+  json j = load_json("odd", "X\tAB\tKV\t1\n", {"label: bq1", "columns: `x``y`, `a,b` ,`k=v`,`id`"});
+  BOOST_CHECK_EQUAL(j.at("Status"), "Success");
+  BOOST_CHECK_EQUAL(rows("odd"), (lines{"1|AB|X|KV"}));
+}
+
 BOOST_FIXTURE_TEST_CASE(partial_update_keeps_other_columns_and_inserts_new_keys_with_defaults, emulator_fixture) {
   load_json("orders", "1\tann\t2\tkeep\n2\tbob\t5\tme\n", {"label: p1"});
   json j = load_json("orders", "1,9\n3,4\n",
@@ -649,6 +715,23 @@ BOOST_FIXTURE_TEST_CASE(discard_mode_counts_rows_and_bytes_without_storing, emul
   auto stats = emulator.stats();
   BOOST_CHECK_EQUAL(stats.rows_loaded, 1003u);
   BOOST_CHECK_GE(stats.bytes_received, csv.size());  // the replay was refused before its body
+}
+
+// Rows split across the decoder's chunks; only an unescaped, unenclosed delimiter ends one.
+BOOST_FIXTURE_TEST_CASE(discard_mode_counts_escaped_and_enclosed_csv_rows, emulator_fixture) {
+  emulator.set_discard(true);
+  std::string escaped;
+  for (int i = 0; i < 20000; ++i) escaped += std::to_string(i) + "\ta^\tb^\n^^\t1\t^\n\n\n";
+  escaped += "last\tx\t1\ty";
+  json j = load_json("any_table", escaped, {"label: de1", "escape: ^"});
+  BOOST_CHECK_EQUAL(j.at("NumberLoadedRows"), 20001);
+  j = load_json("any_table", lz4_frame(escaped), {"label: de2", "escape: ^", "compression: LZ4_FRAME"});
+  BOOST_CHECK_EQUAL(j.at("NumberLoadedRows"), 20001);
+  std::string enclosed;
+  for (int i = 0; i < 5000; ++i) enclosed += std::to_string(i) + ",\"two\nlines, \"\"q\"\"\",1,z\n";
+  j = load_json("any_table", lz4_frame(enclosed),
+                {"label: de3", "column_separator: ,", "enclose: \"", "compression: LZ4_FRAME"});
+  BOOST_CHECK_EQUAL(j.at("NumberLoadedRows"), 5000);
 }
 
 BOOST_FIXTURE_TEST_CASE(admin_endpoints_create_tables_inject_faults_and_dump, emulator_fixture) {

@@ -56,7 +56,9 @@ void live_pipeline::rewrite_config(const std::string& extra_toml, const std::str
                                  << "status_interval = \"500ms\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n" << extra_source_toml << "\n"
                                  << (extra_toml.find("[snapshot]") == std::string::npos ? "[snapshot]\nmode = \"never\"\n" : "")
                                  << "[batch]\nflush_interval = \"100ms\"\n"
-                                 << "[sink]\nkind = \"jsonl\"\npath = \"" << (dir_ / "out.jsonl").string() << "\"\n"
+                                 << (extra_toml.find("[sink]") == std::string::npos
+                                         ? "[sink]\nkind = \"jsonl\"\npath = \"" + (dir_ / "out.jsonl").string() + "\"\n"
+                                         : std::string())
                                  << extra_toml;
 }
 

@@ -28,7 +28,8 @@ inline constexpr const char* live_test_password = "live-secret-5150";
 class live_pipeline {
  public:
   /// `conninfo_base` is "host=... port=... user=..." without dbname; `dbname` must exist.
-  /// `extra_toml` is appended at the end of the file; `extra_source_toml` inside [source].
+  /// `extra_toml` is appended at the end of the file (with a [sink] of its own, it replaces
+  /// the jsonl sink); `extra_source_toml` goes inside [source].
   live_pipeline(const std::string& name, int port, const std::string& dbname, const std::string& extra_toml = "",
                 const std::string& extra_source_toml = "");
   ~live_pipeline();

@@ -6,65 +6,17 @@
 // transaction throughout.
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
 #include <random>
 #include <thread>
 
 #include "tests/engine/live_pipeline.hpp"
+#include "tests/engine/pgbench_workload.hpp"
 #include "tests/support/pg_harness.hpp"
 
 using namespace pg2sr;
 using namespace pg2sr::test;
 
 namespace {
-
-const char* pgbench = "/usr/lib/postgresql/15/bin/pgbench";
-
-// pgbench tables at scale 10 (1M accounts); history gets a key so it can be compared too.
-void make_pgbench(const std::string& db) {
-  auto c = cluster();
-  std::string cmd = std::string(pgbench) + " -i -s 10 -q \"" + c.conninfo(db) + "\" > /dev/null 2>&1";
-  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-  auto conn = connect(c.conninfo(db));
-  exec(conn.get(), "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY");
-}
-
-// Runs pgbench -c 4 for `seconds` and, beside it, deletes / re-inserts / key changes.
-struct load {
-  std::atomic<bool> stop{false};
-  std::thread churn;
-  int pgbench_status = -1;
-  std::thread bench;
-
-  load(const std::string& db, int seconds) {
-    auto c = cluster();
-    bench = std::thread([this, c, db, seconds] {
-      std::string cmd = std::string(pgbench) + " -c 4 -j 2 -T " + std::to_string(seconds) + " -n \"" +
-                        c.conninfo(db) + "\" > /dev/null 2>&1";
-      pgbench_status = std::system(cmd.c_str());
-    });
-    churn = std::thread([this, c, db] {
-      auto conn = connect(c.conninfo(db));
-      std::mt19937 rng(42);
-      std::uniform_int_distribution<int> aid(1, 1'000'000);
-      int moved = 0;
-      while (!stop.load()) {
-        int a = aid(rng), b = aid(rng);
-        exec(conn.get(), "BEGIN; DELETE FROM pgbench_accounts WHERE aid = " + std::to_string(a) +
-                             "; INSERT INTO pgbench_accounts VALUES (" + std::to_string(a) + ", 1, 42, 're-inserted') " +
-                             "ON CONFLICT DO NOTHING; COMMIT");
-        exec(conn.get(), "UPDATE pgbench_accounts SET aid = " + std::to_string(2'000'000 + ++moved) +
-                             " WHERE aid = " + std::to_string(b));  // key change
-        exec(conn.get(), "DELETE FROM pgbench_accounts WHERE aid = " + std::to_string(aid(rng)));
-      }
-    });
-  }
-  void finish() {
-    bench.join();
-    stop = true;
-    churn.join();
-  }
-};
 
 void require_all_equal(live_pipeline& p) {
   auto state = p.replay();
@@ -86,9 +38,9 @@ BOOST_AUTO_TEST_SUITE(snapshot_consistency)
 
 BOOST_AUTO_TEST_CASE(snapshot_under_load_equals_the_source) {
   fresh_database("snap_load");
-  make_pgbench("snap_load");
+  make_pgbench("snap_load", 10);
   live_pipeline p("snapload", cluster().port, "snap_load", snapshot_toml);
-  load work("snap_load", 15);
+  pgbench_workload work("snap_load", 15);
   p.start();
   BOOST_TEST(query(p.sql(), "SELECT count(*) FROM pg_stat_replication")[0][0] == "1");
   BOOST_TEST(query(p.sql(), "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")[0][0] == "1");
@@ -102,9 +54,9 @@ BOOST_AUTO_TEST_CASE(snapshot_under_load_equals_the_source) {
 
 BOOST_AUTO_TEST_CASE(kill_9_during_the_snapshot_then_restart_equals_the_source) {
   fresh_database("snap_kill");
-  make_pgbench("snap_kill");
+  make_pgbench("snap_kill", 10);
   live_pipeline p("snapkill", cluster().port, "snap_kill", snapshot_toml);
-  load work("snap_kill", 20);
+  pgbench_workload work("snap_kill", 20);
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> delay_ms(300, 1500);
   p.start();
@@ -125,7 +77,7 @@ BOOST_AUTO_TEST_CASE(throttled_snapshot_takes_no_lock_and_holds_no_long_transact
   fresh_database("snap_locks");
   {
     auto c = cluster();
-    std::string cmd = std::string(pgbench) + " -i -s 2 -q \"" + c.conninfo("snap_locks") + "\" > /dev/null 2>&1";
+    std::string cmd = std::string(pgbench_binary) + " -i -s 2 -q \"" + c.conninfo("snap_locks") + "\" > /dev/null 2>&1";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   }
   live_pipeline p("snaplocks", cluster().port, "snap_locks",

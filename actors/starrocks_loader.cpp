@@ -1,0 +1,249 @@
+// StarRocks loader: parts of a batch, their bodies, labels, retries.
+#include "actors/starrocks_loader.hpp"
+
+#include <lz4frame.h>
+#include <spdlog/spdlog.h>
+#include <zlib.h>
+
+#include <map>
+#include <thread>
+
+#include "codecs/lsn.hpp"
+
+namespace pg2sr::actors {
+
+namespace sr = codecs::starrocks;
+namespace sl = codecs::stream_load;
+using codecs::pgoutput::value_kind;
+using self_ptr = loader_actor::stateful_pointer<starrocks_loader_state>;
+
+namespace {
+
+// A load failure that stops the pipeline; the message says what and how to fix it.
+struct load_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The batch relation's columns as the target knows them; a column the stream added but the
+// target lacks stops the load with the ALTER TABLE to run (the row would lose it silently).
+sr::table_encoding encoding_for(const relation_schema& rel, const starrocks_target& target,
+                                const starrocks_loader_settings& settings) {
+  sr::table_encoding enc;
+  std::vector<std::string> missing;
+  const auto& names = target.columns.names;
+  for (const auto& column : rel.columns) {
+    auto it = std::find(names.begin(), names.end(), column.name);
+    if (it != names.end()) {
+      enc.names.push_back(column.name);
+      enc.columns.push_back(target.columns.columns[static_cast<std::size_t>(it - names.begin())]);
+      continue;
+    }
+    missing.push_back(settings.add_column_sql ? settings.add_column_sql(target, column)
+                                              : "-- column `" + column.name + "` (type oid " +
+                                                    std::to_string(column.type_oid) + ")");
+  }
+  if (!missing.empty()) {
+    std::string sql;
+    for (const auto& m : missing) sql += "\n  " + (m.back() == '\n' ? m.substr(0, m.size() - 1) : m);
+    throw load_error(rel.qualified_name() + " has " + std::to_string(missing.size()) +
+                     " column(s) the StarRocks table lacks (added to the source while streaming); run" + sql +
+                     "\nthen start pg2sr again: the rows since the last checkpoint are loaded again");
+  }
+  return enc;
+}
+
+// Compresses `body` into `out` as the `compression` header says; returns that header value.
+const char* compress(config::compression kind, const std::string& body, std::string& out) {
+  switch (kind) {
+    case config::compression::none:
+      return nullptr;
+    case config::compression::lz4: {
+      LZ4F_preferences_t prefs{};
+      prefs.frameInfo.contentSize = body.size();
+      out.resize(LZ4F_compressFrameBound(body.size(), &prefs));
+      std::size_t n = LZ4F_compressFrame(out.data(), out.size(), body.data(), body.size(), &prefs);
+      if (LZ4F_isError(n)) throw load_error(std::string("LZ4 compression failed: ") + LZ4F_getErrorName(n));
+      out.resize(n);
+      return "LZ4_FRAME";
+    }
+    case config::compression::gzip: {
+      z_stream z{};
+      if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        throw load_error("gzip compression cannot start");
+      out.resize(deflateBound(&z, body.size()));
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
+      z.avail_in = static_cast<uInt>(body.size());
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      int rc = deflate(&z, Z_FINISH);
+      out.resize(z.total_out);
+      deflateEnd(&z);
+      if (rc != Z_STREAM_END) throw load_error("gzip compression failed");
+      return "GZIP";
+    }
+  }
+  return nullptr;
+}
+
+// Sends one part until StarRocks holds it (or it cannot). Same label on every attempt.
+void send_part(self_ptr self, const starrocks_loader_settings& settings, pipeline_metrics* metrics,
+               const starrocks_target& target, const std::string& label, const http_headers& headers,
+               std::string_view body, const std::string& source_name) {
+  auto& client = *self->state.client;
+  auto backoff = settings.first_backoff;
+  for (int attempt = 1;; ++attempt) {
+    sl::response r = client.load(target.db, target.name, label, headers, body);
+    metrics->load_bytes.fetch_add(body.size(), std::memory_order_relaxed);
+    sl::outcome what = sl::classify(r);
+    if (what == sl::outcome::poll) {
+      // Another attempt under this label is still running (e.g. our dropped connection):
+      // its transaction decides; ABORTED frees the label for a new attempt.
+      auto deadline = std::chrono::steady_clock::now() + settings.http.load_timeout;
+      while (what == sl::outcome::poll && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        std::string error;
+        std::string state = client.load_state(target.db, label, error);
+        if (!error.empty()) {
+          spdlog::warn("{}: label {}: {}", source_name, label, error);
+          continue;
+        }
+        what = sl::classify_load_state(state);
+        r.message = "get_load_state says " + state;
+      }
+      if (what == sl::outcome::poll) r.message = "label " + label + " still running after the load timeout";
+    }
+    if (what == sl::outcome::loaded) return;
+    if (what == sl::outcome::fatal || attempt >= settings.max_attempts) {
+      std::string hint;
+      if (r.http_status == 401) hint = "; check sink.user and the password";
+      else if (r.message.find("unknown table") != std::string::npos || r.message.find("Unknown table") != std::string::npos)
+        hint = "; create it (pg2sr ddl -c FILE prints the statements)";
+      throw load_error("Stream Load of " + source_name + " into " + target.db + "." + target.name + " (label " + label +
+                       ") failed" + (attempt > 1 ? " after " + std::to_string(attempt) + " attempts" : "") + ": " +
+                       sl::describe(r) + hint);
+    }
+    metrics->load_retries.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("Stream Load of {} (label {}): {}; sending it again in {} ms", source_name, label, sl::describe(r),
+                 backoff.count());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+  }
+}
+
+// One part: rows with the same set of columns.
+struct part {
+  std::vector<std::size_t> columns;
+  std::vector<sr::encoded_row> rows;
+  bool partial = false;
+};
+
+// Splits the batch: whole rows together, partial updates by their set of present columns.
+std::vector<part> parts_of(const load_batch& batch, const starrocks_target& target, std::uint64_t& skipped_deletes) {
+  const std::size_t width = batch.relation->columns.size();
+  part whole;
+  for (std::size_t i = 0; i < width; ++i) whole.columns.push_back(i);
+  std::map<std::vector<std::size_t>, part> partial;
+  for (const auto& row : batch.rows) {
+    bool is_delete = row.op == row_op::delete_row;
+    if (is_delete && !target.primary_key) {
+      ++skipped_deletes;  // a Duplicate Key table only appends
+      continue;
+    }
+    if (is_delete || !row.partial()) {
+      whole.rows.push_back({row.values, row.count, is_delete});
+      continue;
+    }
+    std::vector<std::size_t> present;
+    for (std::size_t i = 0; i < row.count && i < width; ++i)
+      if (row.values[i].kind != value_kind::unchanged_toast) present.push_back(i);
+    auto& p = partial[present];
+    p.columns = present;
+    p.partial = true;
+    p.rows.push_back({row.values, row.count, false});
+  }
+  std::vector<part> out;
+  if (!whole.rows.empty()) out.push_back(std::move(whole));
+  for (auto& [columns, p] : partial) out.push_back(std::move(p));
+  return out;
+}
+
+// A target named and typed after the relation itself (built-in types only).
+starrocks_target derived_target(const relation_schema& rel, const starrocks_loader_settings& settings) {
+  starrocks_target target{settings.derive_targets_in, rel.relname, !rel.key_columns.empty(), {}};
+  for (const auto& column : rel.columns) {
+    auto mapped = sr::map_type({column.type_oid, column.typmod, "oid " + std::to_string(column.type_oid)}, settings.mapping);
+    if (auto* error = std::get_if<sr::mapping_error>(&mapped))
+      throw load_error(rel.qualified_name() + "." + column.name + ": " + error->message);
+    target.columns.names.push_back(column.name);
+    target.columns.columns.push_back(std::get<sr::column_mapping>(std::move(mapped)));
+  }
+  return target;
+}
+
+void load(self_ptr self, const starrocks_loader_settings& settings, pipeline_metrics* metrics, const load_batch& batch) {
+  const std::string source_name = batch.relation->qualified_name();
+  auto it = settings.targets->find(batch.relid);
+  std::optional<starrocks_target> derived;
+  if (it == settings.targets->end()) {
+    if (settings.derive_targets_in.empty()) throw load_error(source_name + " has no StarRocks table in this run");
+    derived = derived_target(*batch.relation, settings);
+  }
+  const starrocks_target& target = derived ? *derived : it->second;
+  if (batch.truncate_first)
+    spdlog::error("{}: TRUNCATE cannot be applied through Stream Load; run TRUNCATE TABLE `{}`.`{}` in StarRocks "
+                  "(the rows loaded after it are kept)", source_name, target.db, target.name);
+  sr::table_encoding enc = encoding_for(*batch.relation, target, settings);
+  std::uint64_t skipped_deletes = 0;
+  auto parts = parts_of(batch, target, skipped_deletes);
+  if (skipped_deletes > 0)
+    spdlog::warn("{}: {} delete(s) not applied: {}.{} is a Duplicate Key table (append only)", source_name,
+                 skipped_deletes, target.db, target.name);
+  auto& body = self->state.body;
+  for (std::size_t n = 0; n < parts.size(); ++n) {
+    const part& p = parts[n];
+    body.clear();
+    http_headers headers;
+    std::optional<sr::encode_error> error;
+    std::string columns = sr::columns_header(enc, p.columns, target.primary_key && !p.partial);
+    if (settings.format == config::row_format::json) {
+      error = sr::append_json_rows(enc, p.columns, p.rows, target.primary_key && !p.partial, body);
+      headers = {{"format", "json"}, {"strip_outer_array", "true"}, {"ignore_json_size", "true"}};
+    } else {
+      error = sr::append_csv_rows(enc, p.columns, p.rows, target.primary_key && !p.partial, body);
+      headers = {{"format", "csv"}};
+      for (auto& h : sr::csv_headers()) headers.push_back(h);
+    }
+    if (error) throw load_error(source_name + ": " + error->message);
+    headers.emplace_back("columns", columns);
+    if (p.partial) headers.emplace_back("partial_update", "true");
+    std::string_view sent = body;
+    if (const char* name = compress(settings.compression, body, self->state.compressed)) {
+      headers.emplace_back("compression", name);
+      sent = self->state.compressed;
+    }
+    std::string label = sl::label(settings.pipeline, batch.relation->relname, batch.first_lsn, batch.last_lsn,
+                                  static_cast<unsigned>(n), sl::content_hash(body));
+    send_part(self, settings, metrics, target, label, headers, sent, source_name);
+  }
+  metrics->rows_loaded.fetch_add(batch.rows.size(), std::memory_order_relaxed);
+  metrics->loads.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+loader_actor::behavior_type starrocks_loader(self_ptr self, starrocks_loader_settings settings,
+                                             pipeline_metrics* metrics) {
+  self->state.client = std::make_unique<stream_load_client>(settings.http);
+  return {
+      [=](load_request& req) -> caf::result<load_ack> {
+        try {
+          load(self, settings, metrics, *req.batch);
+        } catch (const std::exception& e) {
+          return make_pipeline_error(pipeline_errc::load_failed, e.what());
+        }
+        return load_ack{req.batch->id, req.batch->relid, req.batch->rows.size()};
+      },
+  };
+}
+
+}  // namespace pg2sr::actors

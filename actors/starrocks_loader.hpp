@@ -1,0 +1,64 @@
+// StarRocks loader: turns one table's compacted batch into Stream Loads and acknowledges it
+// only once every part is in StarRocks. Runs detached (blocking HTTP); the batcher keeps one
+// load per table in flight and runs up to max_concurrent_loads of these side by side.
+//
+// A batch becomes one load of whole rows (upserts and, on Primary Key tables, deletes with
+// "__op": 1) plus one partial-update load per set of present columns (updates whose
+// unchanged TOAST columns were not sent: the target keeps its value). Every part has a label
+// derived from its content, so a retry or a replay after a crash is recognised by StarRocks
+// ("Label Already Exists" + FINISHED) instead of being applied twice. Fail and transport
+// errors are retried with backoff under the same label; a RUNNING label is polled; 401 and
+// failures that cannot pass on retry stop the pipeline with the server's message.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "actors/stream_load_client.hpp"
+#include "codecs/starrocks_rows.hpp"
+#include "config/config.hpp"
+
+namespace pg2sr::actors {
+
+/// One selected table as it exists in StarRocks (what `pg2sr ddl` creates).
+struct starrocks_target {
+  std::string db;
+  std::string name;         ///< target table name
+  bool primary_key = true;  ///< Primary Key model; false: Duplicate Key (append only)
+  codecs::starrocks::table_encoding columns;  ///< the target's columns (PostgreSQL names) and mappings
+};
+using starrocks_targets = std::unordered_map<std::uint32_t, starrocks_target>;  ///< by source relid
+
+struct starrocks_loader_settings {
+  stream_load_settings http;
+  std::string pipeline;  ///< first part of every label
+  config::row_format format = config::row_format::json;
+  config::compression compression = config::compression::none;
+  codecs::starrocks::mapping_options mapping;  ///< for columns the stream adds
+  std::shared_ptr<const starrocks_targets> targets;
+  /// The ALTER TABLE that adds `column` (which the stream brought) to `target`, or why it
+  /// cannot be mapped; set by the engine, which reads the source's catalog.
+  std::function<std::string(const starrocks_target& target, const codecs::pgoutput::column_schema& column)>
+      add_column_sql;
+  /// Non-empty: a table without a target loads into a table of this database named and
+  /// typed after its relation (the synthetic source, whose tables no catalog holds).
+  std::string derive_targets_in;
+  int max_attempts = 10;                         ///< per part, for retryable failures
+  std::chrono::milliseconds first_backoff{500};  ///< doubles per attempt, at most 30 s
+};
+
+struct starrocks_loader_state {
+  std::unique_ptr<stream_load_client> client;
+  std::string body, compressed;  ///< reused across loads
+  static inline const char* name = "starrocks-loader";
+};
+
+loader_actor::behavior_type starrocks_loader(loader_actor::stateful_pointer<starrocks_loader_state> self,
+                                             starrocks_loader_settings settings, pipeline_metrics* metrics);
+
+}  // namespace pg2sr::actors

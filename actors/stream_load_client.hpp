@@ -1,0 +1,47 @@
+// A blocking Stream Load client over libcurl: PUT to the FE, the 307 to the BE followed with
+// the credentials sent again, Expect: 100-continue, the body read from memory (no copy, and
+// rewound for the redirect), one connection kept per client. Used from a detached loader.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "codecs/stream_load.hpp"
+
+namespace pg2sr::actors {
+
+struct stream_load_settings {
+  std::string fe_url;  ///< http://host:8030
+  std::string user;
+  std::string password;
+  std::chrono::seconds load_timeout{600};  ///< also sent as the `timeout` header
+};
+
+using http_headers = std::vector<std::pair<std::string, std::string>>;
+
+class stream_load_client {
+ public:
+  explicit stream_load_client(stream_load_settings settings);
+  ~stream_load_client();
+  stream_load_client(const stream_load_client&) = delete;
+  stream_load_client& operator=(const stream_load_client&) = delete;
+
+  /// PUT /api/<db>/<table>/_stream_load with `label`, `headers` and `body`.
+  codecs::stream_load::response load(const std::string& db, const std::string& table, const std::string& label,
+                                     const http_headers& headers, std::string_view body);
+  /// GET /api/<db>/get_load_state?label=...: the `state`, or "" with `error` set.
+  std::string load_state(const std::string& db, const std::string& label, std::string& error);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// `text` with every byte outside [A-Za-z0-9-_.~] percent-encoded (paths and queries).
+std::string url_encode(std::string_view text);
+
+}  // namespace pg2sr::actors
