@@ -119,6 +119,8 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
       break;
     case change_op::truncate:
       b.truncate_first = true;
+      b.truncate_lsn = e.lsn;
+      b.truncate_commit_lsn = e.txn_final_lsn;
       b.rows.clear();
       alive_.clear();
       by_key_.clear();

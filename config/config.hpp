@@ -126,6 +126,18 @@ struct starrocks_sink {
   bool exactly_once = false;
 };
 
+/// [sink] kind = "postgres": the connection keys of [source] plus these.
+struct postgres_sink {
+  postgres_connection connection;
+  /// Create missing target tables (and the enums, domains, composites and extensions their
+  /// columns use) from the source before the snapshot; other indexes and constraints after it.
+  bool create_tables = false;
+  /// A column the source gains while streaming is added to the target (else the load stops
+  /// with the ALTER TABLE to run).
+  bool add_columns = false;
+  int max_concurrent_loads = 4;  ///< tables loading at once, one connection each
+};
+
 struct jsonl_sink {
   std::filesystem::path path;
   bool fsync = true;
@@ -135,7 +147,7 @@ struct jsonl_sink {
 struct sink_section {
   sink_kind kind = sink_kind::null;
   starrocks_sink starrocks;
-  postgres_connection postgres;
+  postgres_sink postgres;
   jsonl_sink jsonl;
   std::uint64_t null_rows_per_sec = 0;  ///< null sink: pretend to be a target this fast (0 = instant)
 };

@@ -470,7 +470,10 @@ void read_sink(table_reader& t, sink_section& s, reporter& rep) {
       break;
     }
     case sink_kind::postgres:
-      read_connection(t, s.postgres, rep);
+      read_connection(t, s.postgres.connection, rep);
+      t.read("create_tables", s.postgres.create_tables);
+      t.read("add_columns", s.postgres.add_columns);
+      t.read_int("max_concurrent_loads", s.postgres.max_concurrent_loads, 1, 64);
       break;
     case sink_kind::jsonl: {
       std::string path;
@@ -522,6 +525,20 @@ pipeline_config load_table(const toml::table& root, const std::string& file) {
   if (cfg.sink.kind == sink_kind::starrocks && cfg.source.binary)
     source.conflict("binary", "a StarRocks sink loads PostgreSQL's text output (binary uuid, bytea, inet... would "
                               "arrive as raw bytes); remove binary = true");
+
+  if (cfg.sink.kind == sink_kind::postgres) {
+    if (cfg.source.binary)
+      source.conflict("binary", "a PostgreSQL sink loads PostgreSQL's text output (snapshot rows are text too); "
+                                "remove binary = true");
+    const auto &from = cfg.source.postgres, &to = cfg.sink.postgres.connection;
+    if (cfg.source.kind == source_kind::postgres && from.host == to.host && from.port == to.port &&
+        from.dbname == to.dbname)
+      sink.conflict("dbname", "the target is the source database itself (its writes would be replicated again); "
+                              "name another database");
+    if (cfg.source.kind == source_kind::synthetic && cfg.sink.postgres.create_tables)
+      sink.conflict("create_tables", "the synthetic source's tables are in no catalog to copy; create the target "
+                                     "tables yourself");
+  }
 
   if (!rep.problems.empty()) throw config_error(std::move(rep.problems));
   return cfg;

@@ -22,12 +22,14 @@
 #include "actors/null_loader.hpp"
 #include "actors/pg_connection.hpp"
 #include "actors/pg_replication_source.hpp"
+#include "actors/postgres_loader.hpp"
 #include "actors/starrocks_loader.hpp"
 #include "actors/synthetic_source.hpp"
 #include "actors/watermark.hpp"
 #include "codecs/lsn.hpp"
 #include "config/units.hpp"
 #include "engine/logging.hpp"
+#include "engine/postgres_target.hpp"
 #include "engine/publication.hpp"
 #include "engine/snapshot_catalog.hpp"
 #include "engine/snapshot_plan.hpp"
@@ -304,7 +306,8 @@ std::string where_of(const config::postgres_connection& pg) {
 // Returns false (after logging why) when the pipeline cannot start.
 bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state,
                              checkpoint_store& store, std::vector<chunk_task_ptr>& tasks,
-                             std::vector<source_table>& selected, actors::starrocks_targets& targets) {
+                             std::vector<source_table>& selected, actors::starrocks_targets& targets,
+                             std::vector<std::pair<std::string, std::string>>& target_session) {
   const auto& src = cfg.source;
   try {
     actors::pg_connection conn(config::conninfo(src.postgres, true));
@@ -315,6 +318,10 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
     }
     // Every column must map before anything is created on the source.
     if (cfg.sink.kind == config::sink_kind::starrocks) targets = starrocks_targets_of(conn, tables, cfg);
+    if (cfg.sink.kind == config::sink_kind::postgres) {
+      prepare_postgres_target(conn, tables, cfg);
+      target_session = source_text_settings(conn);
+    }
     for (const auto& t : tables)
       if (!t.updatable_when_published())
         spdlog::warn("table {} has no primary key and REPLICA IDENTITY {}: its UPDATEs and DELETEs will fail on the "
@@ -341,6 +348,9 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
   } catch (const starrocks_schema_error& e) {
     for (const auto& problem : e.problems()) spdlog::error("{}", problem);
     return false;
+  } catch (const postgres_target_error& e) {
+    for (const auto& problem : e.problems()) spdlog::error("{}", problem);
+    return false;
   } catch (const std::exception& e) {
     spdlog::error("source {}: {}", where_of(src.postgres), e.what());
     return false;
@@ -350,10 +360,14 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
 }  // namespace
 
 int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
-  if (cfg.sink.kind == config::sink_kind::postgres) {
-    spdlog::error("sink kind \"{}\" is not implemented yet in this build; use \"starrocks\", \"jsonl\" or \"null\"",
-                  config::to_string(cfg.sink.kind));
-    return 1;
+  if (cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::synthetic) {
+    try {  // a PostgreSQL source prepares the target with its tables
+      actors::pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
+      create_state_table(target);
+    } catch (const std::exception& e) {
+      spdlog::error("target {}: {}", target_where(cfg), e.what());
+      return 1;
+    }
   }
 
   auto store = std::make_shared<checkpoint_store>(cfg.pipeline.state_dir);
@@ -377,8 +391,9 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   std::vector<chunk_task_ptr> snapshot_chunks;
   std::vector<source_table> selected;
   auto targets = std::make_shared<actors::starrocks_targets>();
+  std::vector<std::pair<std::string, std::string>> target_session;
   if (cfg.source.kind == config::source_kind::postgres &&
-      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected, *targets))
+      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected, *targets, target_session))
     return 1;
 
   block_stop_signals();  // before CAF starts its threads, so they inherit the mask
@@ -424,6 +439,24 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     if (cfg.source.kind == config::source_kind::synthetic) ls.derive_targets_in = sr.database;
     for (int i = 0; i < sr.max_concurrent_loads; ++i)
       loaders.push_back(system.spawn<caf::detached>(starrocks_loader, ls, &metrics));
+  } else if (cfg.sink.kind == config::sink_kind::postgres) {
+    const auto& pg = cfg.sink.postgres;
+    postgres_loader_settings ls;
+    ls.conninfo = config::conninfo(pg.connection, true);
+    ls.where = target_where(cfg);
+    ls.pipeline = cfg.pipeline.name;
+    ls.session = target_session;
+    ls.add_columns = pg.add_columns;
+    if (cfg.source.kind == config::source_kind::postgres)
+      ls.column_type = [&cfg](const codecs::pgoutput::column_schema& c) {
+        try {
+          return source_column_type(cfg, c.type_oid, c.typmod);
+        } catch (const std::exception& e) {
+          return "<type oid " + std::to_string(c.type_oid) + " on the source: " + e.what() + ">";
+        }
+      };
+    for (int i = 0; i < pg.max_concurrent_loads; ++i)
+      loaders.push_back(system.spawn<caf::detached>(postgres_loader, ls));
   } else if (cfg.sink.null_rows_per_sec > 0) {
     // A throttled null sink stands for a slow target: it blocks, so it runs detached.
     for (int i = 0; i < 2; ++i)
@@ -562,6 +595,14 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   status_line status(metrics, cfg.pipeline.name, cfg.pipeline.state_dir);
   status.log();
   auto next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
+  // A PostgreSQL target created by pg2sr gets the source's other indexes once the snapshot is in.
+  bool indexes_pending = cfg.sink.kind == config::sink_kind::postgres && cfg.sink.postgres.create_tables &&
+                         cfg.source.kind == config::source_kind::postgres;
+  auto create_indexes_after_snapshot = [&] {
+    if (!indexes_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
+    indexes_pending = false;
+    create_target_indexes(cfg, selected);
+  };
   int exit_code = -1;
   std::uint64_t final_lsn = 0;
   self->receive_while([&] { return exit_code < 0; })(
@@ -575,12 +616,14 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
       },
       caf::after(std::chrono::seconds(1)) >> [&] {
         take_requests();
+        create_indexes_after_snapshot();
         if (std::chrono::steady_clock::now() >= next_status) {
           status.log();
           next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
         }
       });
   for (auto& a : all) self->send_exit(a, caf::exit_reason::user_shutdown);
+  if (exit_code == 0) create_indexes_after_snapshot();
   status.finish(exit_code == 0 ? "stopped" : "failed");
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ccache pkg-config git
+  build-essential cmake ccache pkg-config git curl
   # libraries linked by pg2sr
   libcaf-dev libpq-dev libcurl4-openssl-dev libconcurrentqueue-dev libmimalloc-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev

@@ -1,0 +1,395 @@
+// PostgreSQL loader: target catalog, staging tables, the statements of a batch, retries.
+#include "actors/postgres_loader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "actors/postgres_apply.hpp"
+#include "codecs/lsn.hpp"
+
+namespace pg2sr::actors {
+
+using self_ptr = loader_actor::stateful_pointer<postgres_loader_state>;
+
+namespace {
+
+// A failure that retrying cannot fix; the message says what and how.
+struct load_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Connection losses, serialization failures, deadlocks, shutdowns, resource shortages.
+bool retryable(const pg_error& e, PGconn* conn) {
+  const auto& state = e.sqlstate();
+  if (!conn || PQstatus(conn) != CONNECTION_OK) return true;
+  return state.starts_with("08") || state.starts_with("40") || state.starts_with("53") || state.starts_with("57P");
+}
+
+void connect(postgres_loader_state& st, const postgres_loader_settings& settings) {
+  st.conn = std::make_unique<pg_connection>(settings.conninfo);
+  st.stagings.clear();  // temporary tables die with their session
+  for (const auto& [name, value] : settings.session) {
+    try {
+      st.conn->query("SELECT set_config($1, $2, false)", {name, value});
+    } catch (const pg_error& e) {
+      if (name == "client_encoding") throw;
+      spdlog::warn("target {}: cannot set {} = '{}' as on the source ({}); values whose text depends on it may not load",
+                   settings.where, name, value, e.what());
+    }
+  }
+}
+
+// ---- the target's catalog -------------------------------------------------------------------
+
+// The type staged text is cast to: the column's type without typmod (the assignment to the
+// column then applies it, refusing what does not fit instead of truncating); bpchar and bit
+// written bare would mean char(1) and bit(1).
+std::string cast_type(std::string type) {
+  for (auto [bare, unlimited] : {std::pair{"character", "bpchar"}, {"bit", "bit varying"}})
+    if (type == bare || type == std::string(bare) + "[]") type.replace(0, std::strlen(bare), unlimited);
+  return type;
+}
+
+std::optional<postgres_target> read_target(pg_connection& conn, const std::string& schema, const std::string& table) {
+  auto oid = conn.query(
+      "SELECT c.oid::int8::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+      {schema, table});
+  if (oid.empty()) return std::nullopt;
+  postgres_target t;
+  t.name = schema + "." + table;
+  t.sql = quote_qualified(schema, table);
+  for (const auto& r : conn.query("SELECT attname, format_type(atttypid, NULL), attnotnull::text FROM pg_attribute "
+                                  "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
+                                  {*oid[0][0]}))
+    t.columns[*r[0]] = {cast_type(*r[1]), *r[2] == "true"};
+  // Unique indexes ON CONFLICT can infer: immediate, without predicate or expression.
+  auto keys = conn.query(
+      "SELECT i.indexrelid::int8::text, i.indisprimary::text, a.attname FROM pg_index i "
+      "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+      "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+      "WHERE i.indrelid = $1::oid AND i.indisunique AND i.indimmediate AND i.indisvalid "
+      "AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY i.indexrelid, k.ord",
+      {*oid[0][0]});
+  std::string index;
+  for (const auto& r : keys) {
+    if (*r[0] != index) {
+      index = *r[0];
+      t.unique_keys.emplace_back();
+    }
+    t.unique_keys.back().insert(*r[2]);
+    if (*r[1] == "true") t.primary_key.push_back(*r[2]);
+  }
+  return t;
+}
+
+// The SQL type of a column the target lacks.
+std::string column_type_sql(pg_connection& conn, const postgres_loader_settings& settings,
+                            const codecs::pgoutput::column_schema& column) {
+  if (settings.column_type) return settings.column_type(column);
+  if (column.type_oid < 16384)  // built-in types have the same oid everywhere
+    return *conn.query("SELECT format_type($1::oid, $2::int)",
+                       {std::to_string(column.type_oid), std::to_string(column.typmod)})[0][0];
+  return "<type oid " + std::to_string(column.type_oid) + " on the source>";
+}
+
+// The target of `rel` with every column the stream sends: a missing one is added (with
+// add_columns) or stops the load with the ALTER TABLE to run (its values would be lost).
+const postgres_target& target_of(postgres_loader_state& st, const postgres_loader_settings& settings,
+                                 const relation_schema& rel) {
+  std::string name = rel.nspname + "." + rel.relname;
+  auto it = st.targets.find(name);
+  if (it != st.targets.end() && std::all_of(rel.columns.begin(), rel.columns.end(), [&](const auto& c) {
+        return it->second.columns.count(c.name) > 0;
+      }))
+    return it->second;
+  auto target = read_target(*st.conn, rel.nspname, rel.relname);
+  if (!target)
+    throw load_error("target table " + name + " does not exist in " + settings.where +
+                     "; create it (or set sink.create_tables = true and start again)");
+  std::vector<std::string> missing;
+  for (const auto& c : rel.columns)
+    if (!target->columns.count(c.name))
+      missing.push_back("ALTER TABLE " + target->sql + " ADD COLUMN " + quote_ident(c.name) + " " +
+                        column_type_sql(*st.conn, settings, c) + ";");
+  if (!missing.empty()) {
+    if (!settings.add_columns) {
+      std::string sql;
+      for (const auto& m : missing) sql += "\n  " + m;
+      throw load_error(rel.qualified_name() + " has " + std::to_string(missing.size()) + " column(s) that " + name +
+                       " in " + settings.where + " lacks (added to the source while streaming); run" + sql +
+                       "\nthen start pg2sr again (or set sink.add_columns = true): the rows since the last "
+                       "checkpoint are applied again");
+    }
+    for (const auto& m : missing) {
+      spdlog::info("target {}: {}", settings.where, m);
+      st.conn->exec(m);
+    }
+    target = read_target(*st.conn, rel.nspname, rel.relname);
+  }
+  return st.targets[name] = std::move(*target);
+}
+
+// ---- staging --------------------------------------------------------------------------------
+
+// The relation columns that identify a target row: the target's primary key when the
+// stream carries all of it (the replica identity covers it), else the replica identity.
+std::vector<std::size_t> key_of(const relation_schema& rel, const postgres_target& target, bool& whole_row) {
+  bool keyless = std::none_of(rel.columns.begin(), rel.columns.end(), [](const auto& c) { return c.is_key; });
+  auto sent_as_key = [&](const std::string& name) {
+    auto i = rel.column_index(name);
+    return i && (keyless || rel.columns[*i].is_key);
+  };
+  std::vector<std::size_t> key;
+  if (!target.primary_key.empty() && std::all_of(target.primary_key.begin(), target.primary_key.end(), sent_as_key)) {
+    for (const auto& name : target.primary_key) key.push_back(*rel.column_index(name));
+    whole_row = false;
+    return key;
+  }
+  for (std::size_t i = 0; i < rel.columns.size(); ++i)
+    if (keyless || rel.columns[i].is_key) key.push_back(i);
+  // Under REPLICA IDENTITY FULL (or none) every column is "key": compare whole rows.
+  whole_row = keyless || rel.replica_identity == 'f';
+  return key;
+}
+
+const postgres_staging& staging_of(postgres_loader_state& st, const relation_schema& rel, const postgres_target& target) {
+  std::string layout = target.name;
+  for (const auto& c : rel.columns) layout += std::string("\x1f") + c.name + (c.is_key ? "*" : "");
+  layout += rel.replica_identity;
+  auto it = st.stagings.find(layout);
+  if (it != st.stagings.end()) return it->second;
+  postgres_staging s;
+  s.sql = "pg_temp." + quote_ident("pg2sr_stage_" + std::to_string(st.stagings.size() + 1));
+  s.key = key_of(rel, target, s.whole_row);
+  std::set<std::string> key_names;
+  for (auto i : s.key) key_names.insert(rel.columns[i].name);
+  s.on_conflict = !s.whole_row && std::find(target.unique_keys.begin(), target.unique_keys.end(), key_names) !=
+                                      target.unique_keys.end();
+  // Text columns: values stay the source's text until cast to the target's types, so that
+  // domains' NOT NULL and CHECK do not reject the NULLs of delete rows.
+  std::string ddl = "CREATE TEMP TABLE " + s.sql + " (";
+  for (const auto& c : rel.columns) ddl += quote_ident(c.name) + " text, ";
+  ddl += "\"pg2sr.op\" \"char\", \"pg2sr.segment\" int, \"pg2sr.set\" int, \"pg2sr.pair\" int) ON COMMIT DELETE ROWS";
+  st.conn->exec(ddl);
+  return st.stagings[layout] = std::move(s);
+}
+
+// ---- statements -----------------------------------------------------------------------------
+
+struct statement_builder {
+  const relation_schema& rel;
+  const postgres_target& target;
+  const postgres_staging& staging;
+
+  std::string cast(const std::string& alias, std::size_t column) const {
+    const auto& name = rel.columns[column].name;
+    return alias + "." + quote_ident(name) + "::" + target.columns.at(name).type;
+  }
+
+  // `t` (the target) is the row that `alias` (staged) identifies.
+  std::string match(const std::string& alias) const {
+    if (staging.whole_row) {
+      std::string left, right;
+      for (auto i : staging.key) {
+        left += (left.empty() ? "" : ", ") + std::string("t.") + quote_ident(rel.columns[i].name);
+        right += (right.empty() ? "" : ", ") + cast(alias, i);
+      }
+      return "ROW(" + left + ")::text = ROW(" + right + ")::text";  // hashable, NULL-safe, exact
+    }
+    std::string out;
+    for (auto i : staging.key) {
+      const auto& name = rel.columns[i].name;
+      out += (out.empty() ? "" : " AND ") + std::string("t.") + quote_ident(name) +
+             (target.columns.at(name).not_null ? " = " : " IS NOT DISTINCT FROM ") + cast(alias, i);
+    }
+    return out;
+  }
+
+  static std::string rows_of(const std::string& alias, const apply_step& step, staged_op op) {
+    std::string out = alias + ".\"pg2sr.segment\" = " + std::to_string(step.segment) + " AND " + alias +
+                      ".\"pg2sr.op\" = '" + static_cast<char>(op) + "'";
+    if (op == staged_op::partial || op == staged_op::moved)
+      out += " AND " + alias + ".\"pg2sr.set\" = " + std::to_string(step.set);
+    return out;
+  }
+
+  bool is_key(std::size_t column) const {
+    return std::find(staging.key.begin(), staging.key.end(), column) != staging.key.end();
+  }
+
+  std::string delete_rows(const apply_step& step, staged_op op) const {
+    return "DELETE FROM " + target.sql + " t USING " + staging.sql + " s WHERE " + rows_of("s", step, op) + " AND " +
+           match("s");
+  }
+
+  std::vector<std::string> upsert(const apply_step& step) const {
+    std::string columns, values, updates;
+    for (std::size_t i = 0; i < rel.columns.size(); ++i) {
+      std::string name = quote_ident(rel.columns[i].name);
+      columns += (columns.empty() ? "" : ", ") + name;
+      values += (values.empty() ? "" : ", ") + cast("s", i);
+      if (!is_key(i)) updates += (updates.empty() ? "" : ", ") + name + " = EXCLUDED." + name;
+    }
+    std::string insert = "INSERT INTO " + target.sql + " (" + columns + ") SELECT " + values + " FROM " + staging.sql +
+                         " s WHERE " + rows_of("s", step, staged_op::upsert);
+    if (!staging.on_conflict) return {delete_rows(step, staged_op::upsert), insert};
+    std::string key;
+    for (auto i : staging.key) key += (key.empty() ? "" : ", ") + quote_ident(rel.columns[i].name);
+    return {insert + " ON CONFLICT (" + key + ") DO " + (updates.empty() ? "NOTHING" : "UPDATE SET " + updates)};
+  }
+
+  // UPDATE of the present columns; a moved row also takes its new key.
+  std::string update(const apply_step& step, const std::vector<std::size_t>& present) const {
+    std::string sets;
+    for (auto i : present)
+      if (step.op == staged_op::moved || !is_key(i))
+        sets += (sets.empty() ? "" : ", ") + quote_ident(rel.columns[i].name) + " = " + cast("s", i);
+    if (sets.empty()) return {};
+    if (step.op == staged_op::partial)
+      return "UPDATE " + target.sql + " t SET " + sets + " FROM " + staging.sql + " s WHERE " +
+             rows_of("s", step, staged_op::partial) + " AND " + match("s");
+    return "UPDATE " + target.sql + " t SET " + sets + " FROM " + staging.sql + " s JOIN " + staging.sql +
+           " o ON o.\"pg2sr.pair\" = s.\"pg2sr.pair\" AND o.\"pg2sr.op\" = 'o' WHERE " +
+           rows_of("s", step, staged_op::moved) + " AND " + match("o");
+  }
+
+  std::vector<std::string> statements(const apply_plan& plan) const {
+    std::vector<std::string> out;
+    for (const auto& step : plan.steps) {
+      switch (step.op) {
+        case staged_op::delete_row:
+          out.push_back(delete_rows(step, staged_op::delete_row));
+          break;
+        case staged_op::upsert:
+          for (auto& s : upsert(step)) out.push_back(std::move(s));
+          break;
+        case staged_op::moved:
+        case staged_op::partial:
+          if (auto s = update(step, plan.column_sets[step.set]); !s.empty()) out.push_back(std::move(s));
+          break;
+        case staged_op::moved_from:
+          break;  // staged for its moved row
+      }
+    }
+    return out;
+  }
+};
+
+void copy_in(pg_connection& conn, const std::string& table, const std::string& data) {
+  PGconn* c = conn.get();
+  PGresult* res = PQexec(c, ("COPY " + table + " FROM STDIN").c_str());
+  if (PQresultStatus(res) != PGRES_COPY_IN) pg_connection::check_result(c, res);
+  PQclear(res);
+  constexpr std::size_t piece = 1 << 20;
+  for (std::size_t at = 0; at < data.size(); at += piece)
+    if (PQputCopyData(c, data.data() + at, static_cast<int>(std::min(piece, data.size() - at))) != 1)
+      throw pg_error("COPY into the staging table: " + last_error(c), "");
+  if (PQputCopyEnd(c, nullptr) != 1) throw pg_error("COPY into the staging table: " + last_error(c), "");
+  pg_connection::check_result(c, PQgetResult(c));
+  while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+}
+
+// ---- the stored position ----------------------------------------------------------------------
+
+applied_position read_position(pg_connection& conn, const std::string& pipeline, const std::string& table) {
+  auto rows = conn.query(
+      "SELECT (commit_lsn - '0/0'::pg_lsn)::text, (lsn - '0/0'::pg_lsn)::text, array_to_string(tie_keys, ',') "
+      "FROM pg2sr.applied WHERE pipeline = $1 AND table_name = $2",
+      {pipeline, table});
+  applied_position p;
+  if (rows.empty()) return p;
+  p.commit_lsn = std::stoull(*rows[0][0]);
+  p.lsn = std::stoull(*rows[0][1]);
+  std::string_view ties = *rows[0][2];
+  while (!ties.empty()) {
+    auto comma = std::min(ties.find(','), ties.size());
+    p.tie_keys.push_back(static_cast<std::uint64_t>(std::stoll(std::string(ties.substr(0, comma)))));
+    ties.remove_prefix(std::min(comma + 1, ties.size()));
+  }
+  return p;
+}
+
+void write_position(pg_connection& conn, const std::string& pipeline, const std::string& table,
+                    const applied_position& p) {
+  std::string ties = "{";
+  for (auto h : p.tie_keys) ties += (ties.size() > 1 ? "," : "") + std::to_string(static_cast<std::int64_t>(h));
+  ties += "}";
+  conn.query(
+      "INSERT INTO pg2sr.applied (pipeline, table_name, commit_lsn, lsn, tie_keys) "
+      "VALUES ($1, $2, $3::pg_lsn, $4::pg_lsn, $5::bigint[]) ON CONFLICT (pipeline, table_name) DO UPDATE SET "
+      "commit_lsn = EXCLUDED.commit_lsn, lsn = EXCLUDED.lsn, tie_keys = EXCLUDED.tie_keys, applied_at = now()",
+      {pipeline, table, codecs::format_lsn(p.commit_lsn), codecs::format_lsn(p.lsn), ties});
+}
+
+// ---- one batch ------------------------------------------------------------------------------
+
+// One attempt: the whole batch and its position in one transaction.
+void apply_once(postgres_loader_state& st, const postgres_loader_settings& settings, const load_batch& batch) {
+  if (!st.conn) connect(st, settings);
+  const auto& rel = *batch.relation;
+  const auto& target = target_of(st, settings, rel);
+  const auto& staging = staging_of(st, rel, target);
+  auto& conn = *st.conn;
+  conn.exec("BEGIN");
+  auto applied = read_position(conn, settings.pipeline, target.name);
+  apply_plan plan;
+  try {
+    plan = plan_apply(batch, applied, staging.key);
+  } catch (const std::runtime_error& e) {
+    throw load_error(rel.qualified_name() + ": " + e.what());
+  }
+  if (plan.truncate) conn.exec("TRUNCATE " + target.sql);
+  if (!plan.rows.empty()) {
+    auto& data = st.copy_buffer;
+    data.clear();
+    for (const auto& row : plan.rows) append_copy_row(row, rel.columns.size(), data);
+    copy_in(conn, staging.sql, data);
+    for (const auto& sql : statement_builder{rel, target, staging}.statements(plan)) conn.exec(sql);
+  }
+  if (plan.advanced) write_position(conn, settings.pipeline, target.name, plan.position);
+  conn.exec("COMMIT");
+  if (plan.skipped > 0)
+    spdlog::info("{}: {} row(s) applied before the restart skipped (exactly once)", target.name, plan.skipped);
+}
+
+void apply(self_ptr self, const postgres_loader_settings& settings, const load_batch& batch) {
+  auto& st = self->state;
+  auto backoff = settings.first_backoff;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      apply_once(st, settings, batch);
+      return;
+    } catch (const pg_error& e) {
+      bool again = retryable(e, st.conn ? st.conn->get() : nullptr) && attempt < settings.max_attempts;
+      st.conn.reset();  // whatever the transaction's state: a fresh session, fresh staging
+      if (!again)
+        throw load_error("loading " + batch.relation->qualified_name() + " into " + settings.where + " failed" +
+                         (attempt > 1 ? " after " + std::to_string(attempt) + " attempts" : "") + ": " + e.what());
+      spdlog::warn("loading {} into {}: {}; trying again in {} ms", batch.relation->qualified_name(), settings.where,
+                   e.what(), backoff.count());
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+    }
+  }
+}
+
+}  // namespace
+
+loader_actor::behavior_type postgres_loader(self_ptr self, postgres_loader_settings settings) {
+  return {
+      [=](load_request& req) -> caf::result<load_ack> {
+        try {
+          apply(self, settings, *req.batch);
+        } catch (const std::exception& e) {
+          return make_pipeline_error(pipeline_errc::load_failed, e.what());
+        }
+        return load_ack{req.batch->id, req.batch->relid, req.batch->rows.size()};
+      },
+  };
+}
+
+}  // namespace pg2sr::actors
