@@ -82,11 +82,13 @@ bool idle(const batcher_state& st) {
 void report(self_ptr self) {
   auto& st = self->state;
   std::uint64_t f = compute_frontier(st);
-  if (f > st.frontier || !st.marks.empty() || !st.chunk_marks.empty()) {
+  if (f > st.frontier || !st.marks.empty() || !st.chunk_marks.empty() || !st.prepared.empty()) {
     st.frontier = std::max(st.frontier, f);
-    self->send(st.checkpoint, progress_msg{std::move(st.marks), std::move(st.chunk_marks), st.frontier});
+    self->send(st.checkpoint,
+               progress_msg{std::move(st.marks), std::move(st.chunk_marks), st.frontier, std::move(st.prepared)});
     st.marks.clear();
     st.chunk_marks.clear();
+    st.prepared.clear();
   }
   std::uint64_t returned = 0;
   while (!st.costs.empty() && st.costs.front().first <= st.frontier) {
@@ -110,6 +112,7 @@ void on_ack(self_ptr self, std::size_t loader_index, const load_ack& ack) {
   st.tables[ack.relid].in_flight_first_position = 0;
   st.metrics->rows_loaded.fetch_add(ack.rows, std::memory_order_relaxed);
   st.metrics->loads.fetch_add(1, std::memory_order_relaxed);
+  st.prepared.insert(st.prepared.end(), ack.prepared.begin(), ack.prepared.end());
   dispatch(self);
   report(self);
 }

@@ -45,6 +45,7 @@ struct batcher_state {
   std::uint64_t frontier = 0;           ///< last frontier reported
   std::vector<ack_mark> marks;          ///< commits/keepalives not yet reported
   std::vector<chunk_mark> chunk_marks;  ///< snapshot chunks handed over, not yet reported
+  std::vector<prepared_load> prepared;  ///< 2PC loads acknowledged, not yet reported
   std::uint64_t next_batch_id = 1;
   bool draining = false;
   bool finished = false;

@@ -1,6 +1,8 @@
 // Checkpoint actor: applies the acknowledgement rule (ack_tracker) to the batcher's
-// progress, persists the durable LSN (checkpoint_store) and tells the source what it may
-// acknowledge to PostgreSQL.
+// progress, persists the durable LSN (checkpoint_store) and then tells the source what it
+// may acknowledge to PostgreSQL: only what is on disk, so that after a crash PostgreSQL
+// still has every transaction the checkpoint does not cover. With 2PC loads, records the
+// prepared ones in the same file and has them committed once it is written.
 #pragma once
 
 #include <deque>
@@ -22,6 +24,14 @@ struct checkpoint_actor_state {
   caf::actor engine;  ///< receives pipeline_done_msg
   pipeline_metrics* metrics = nullptr;
   bool dirty = false;
+  std::uint64_t durable_told = 0;  ///< the durable LSN the source was last told
+  /// 2PC (exactly_once): prepared loads not yet recordable (their rows are not all below
+  /// the durable LSN, or a snapshot chunk of their table is not durable yet), and where
+  /// recorded ones are committed once on disk.
+  std::vector<prepared_load> awaiting;
+  committer_actor committer;
+  bool committing = false;
+  bool ending = false;  ///< end of stream: done once the last recorded loads are committed
   static inline const char* name = "checkpoint";
 };
 

@@ -75,6 +75,13 @@ std::optional<checkpoint_state> checkpoint_store::load() const {
         s.snapshot.tables.push_back(std::move(t));
       }
     }
+    if (j.contains("prepared"))
+      for (const auto& jp : j.at("prepared")) {
+        auto commit_lsn = codecs::parse_lsn(jp.at("commit_lsn").get<std::string>());
+        if (!commit_lsn) throw std::runtime_error("prepared: commit_lsn is not an LSN");
+        s.prepared.push_back({jp.at("db").get<std::string>(), jp.at("table").get<std::string>(),
+                              jp.at("label").get<std::string>(), *commit_lsn});
+      }
     return s;
   } catch (const std::exception& e) {
     throw std::runtime_error("checkpoint " + file_.string() + " is damaged (" + e.what() +
@@ -98,6 +105,12 @@ void checkpoint_store::save(const checkpoint_state& state) const {
                         {"chunks", chunks}});
     }
     j["snapshot"] = {{"tables", tables}};
+  }
+  if (!state.prepared.empty()) {
+    nlohmann::json prepared = nlohmann::json::array();
+    for (const auto& p : state.prepared)
+      prepared.push_back({{"db", p.db}, {"table", p.table}, {"label", p.label}, {"commit_lsn", codecs::format_lsn(p.commit_lsn)}});
+    j["prepared"] = prepared;
   }
   std::string text = j.dump(2) + "\n";
   auto tmp = dir_ / "checkpoint.json.tmp";

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "actors/prepared_load.hpp"
 #include "actors/snapshot_state.hpp"
 
 namespace pg2sr::actors {
@@ -16,6 +18,8 @@ struct checkpoint_state {
   std::uint64_t durable_lsn = 0;  ///< everything up to here is in the target
   std::string source_id;          ///< what the state belongs to (guards against a reused state_dir)
   snapshot_state snapshot;        ///< the incremental snapshot's plan and finished chunks
+  /// 2PC loads below durable_lsn still to commit (a restart commits them first).
+  std::vector<prepared_load> prepared;
 };
 
 class checkpoint_store {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "actors/load_batch.hpp"
+#include "actors/prepared_load.hpp"
 #include "actors/snapshot_state.hpp"
 #include "codecs/change_event.hpp"
 #include "codecs/wal_generator.hpp"
@@ -72,6 +73,7 @@ struct load_ack {
   std::uint64_t batch_id = 0;
   std::uint32_t relid = 0;
   std::size_t rows = 0;
+  std::vector<prepared_load> prepared;  ///< 2PC loads awaiting their commit (exactly_once)
 };
 
 /// A point in the stream that may be acknowledged once everything before it is durable.
@@ -93,6 +95,20 @@ struct progress_msg {
   std::vector<ack_mark> marks;
   std::vector<chunk_mark> chunks;
   std::uint64_t frontier = 0;
+  std::vector<prepared_load> prepared;
+};
+
+/// checkpoint -> committer: commit these recorded 2PC loads; the reply lists those done.
+struct commit_prepared_msg {
+  std::vector<prepared_load> loads;
+};
+struct prepared_committed_msg {
+  std::vector<prepared_load> loads;
+};
+using committer_actor = caf::typed_actor<caf::replies_to<commit_prepared_msg>::with<prepared_committed_msg>>;
+/// engine -> checkpoint: where recorded 2PC loads are committed.
+struct link_committer_msg {
+  committer_actor committer;
 };
 
 // ---- the incremental snapshot -------------------------------------------------------------
@@ -240,7 +256,7 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_a
 
 using checkpoint_actor = caf::typed_actor<caf::reacts_to<progress_msg>, caf::reacts_to<end_of_stream_msg>,
                                           caf::reacts_to<link_source_msg>, caf::reacts_to<tick_atom>,
-                                          caf::reacts_to<replan_table_msg>>;
+                                          caf::reacts_to<replan_table_msg>, caf::reacts_to<link_committer_msg>>;
 
 }  // namespace pg2sr::actors
 
@@ -252,6 +268,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::credit_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::load_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::progress_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::commit_prepared_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::prepared_committed_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_committer_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::durable_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::pipeline_done_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_source_msg)

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "actors/starrocks_committer.hpp"
 #include "codecs/lsn.hpp"
 
 namespace pg2sr::actors {
@@ -130,6 +131,46 @@ void send_part(self_ptr self, const starrocks_loader_settings& settings, pipelin
   }
 }
 
+// Exactly once (Duplicate Key tables): begin, load, prepare under the label; the
+// checkpoint records it and has it committed. The label goes to the journal first, so a
+// crash before the record leaves nothing a restart cannot roll back. Returns nothing when
+// an earlier run already committed this very content.
+std::optional<prepared_load> prepare_part(self_ptr self, const starrocks_loader_settings& settings,
+                                          pipeline_metrics* metrics, const starrocks_target& target,
+                                          const std::string& label, const http_headers& headers, std::string_view body,
+                                          const std::string& source_name) {
+  auto& client = *self->state.client;
+  settings.journal->append({target.db, target.name, label});
+  auto backoff = settings.first_backoff;
+  for (int attempt = 1;; ++attempt) {
+    sl::response r = client.transaction("begin", target.db, target.name, label);
+    if (r.status == "LABEL_ALREADY_EXISTS") {
+      std::string error;
+      std::string state = client.load_state(target.db, label, error);
+      if (sl::classify_load_state(state) == sl::outcome::loaded) return std::nullopt;
+      roll_back_label(client, target.db, target.name, label);  // a leftover of ours: start over
+      r.message = "label held by a transaction in state " + state + (error.empty() ? "" : " (" + error + ")");
+    } else if (r.status == "OK") {
+      r = client.transaction("load", target.db, target.name, label, headers, body);
+      metrics->load_bytes.fetch_add(body.size(), std::memory_order_relaxed);
+      if (r.status == "OK") r = client.transaction("prepare", target.db, target.name, label);
+      if (r.status == "OK") return prepared_load{target.db, target.name, label, 0, 0, 0};
+      roll_back_label(client, target.db, target.name, label);
+    }
+    bool retryable = r.http_status == 0 || r.http_status >= 500 || r.status == "LABEL_ALREADY_EXISTS" ||
+                     r.status == "TXN_IN_PROCESSING" || (r.status != "ANALYSIS_ERROR" && r.http_status == 200 &&
+                                                         r.message.find("too many filtered rows") == std::string::npos);
+    if (!retryable || attempt >= settings.max_attempts)
+      throw load_error("2PC load of " + source_name + " into " + target.db + "." + target.name + " (label " + label +
+                       ") failed" + (attempt > 1 ? " after " + std::to_string(attempt) + " attempts" : "") + ": " +
+                       sl::describe(r));
+    metrics->load_retries.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("2PC load of {} (label {}): {}; again in {} ms", source_name, label, sl::describe(r), backoff.count());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+  }
+}
+
 // One part: rows with the same set of columns.
 struct part {
   std::vector<std::size_t> columns;
@@ -180,7 +221,8 @@ starrocks_target derived_target(const relation_schema& rel, const starrocks_load
   return target;
 }
 
-void load(self_ptr self, const starrocks_loader_settings& settings, pipeline_metrics* metrics, const load_batch& batch) {
+std::vector<prepared_load> load(self_ptr self, const starrocks_loader_settings& settings, pipeline_metrics* metrics,
+                                const load_batch& batch) {
   const std::string source_name = batch.relation->qualified_name();
   auto it = settings.targets->find(batch.relid);
   std::optional<starrocks_target> derived;
@@ -199,6 +241,7 @@ void load(self_ptr self, const starrocks_loader_settings& settings, pipeline_met
     spdlog::warn("{}: {} delete(s) not applied: {}.{} is a Duplicate Key table (append only)", source_name,
                  skipped_deletes, target.db, target.name);
   auto& body = self->state.body;
+  std::vector<prepared_load> prepared;
   for (std::size_t n = 0; n < parts.size(); ++n) {
     const part& p = parts[n];
     body.clear();
@@ -223,10 +266,16 @@ void load(self_ptr self, const starrocks_loader_settings& settings, pipeline_met
     }
     std::string label = sl::label(settings.pipeline, batch.relation->relname, batch.first_lsn, batch.last_lsn,
                                   static_cast<unsigned>(n), sl::content_hash(body));
-    send_part(self, settings, metrics, target, label, headers, sent, source_name);
+    if (!settings.exactly_once || target.primary_key) {
+      send_part(self, settings, metrics, target, label, headers, sent, source_name);
+    } else if (auto ready = prepare_part(self, settings, metrics, target, label, headers, sent, source_name)) {
+      for (const auto& row : batch.rows) ready->commit_lsn = std::max<std::uint64_t>(ready->commit_lsn, row.commit_lsn);
+      ready->relid = batch.relid;
+      ready->last_position = batch.last_position;
+      prepared.push_back(std::move(*ready));
+    }
   }
-  metrics->rows_loaded.fetch_add(batch.rows.size(), std::memory_order_relaxed);
-  metrics->loads.fetch_add(1, std::memory_order_relaxed);
+  return prepared;
 }
 
 }  // namespace
@@ -236,12 +285,13 @@ loader_actor::behavior_type starrocks_loader(self_ptr self, starrocks_loader_set
   self->state.client = std::make_unique<stream_load_client>(settings.http);
   return {
       [=](load_request& req) -> caf::result<load_ack> {
+        std::vector<prepared_load> prepared;
         try {
-          load(self, settings, metrics, *req.batch);
+          prepared = load(self, settings, metrics, *req.batch);
         } catch (const std::exception& e) {
           return make_pipeline_error(pipeline_errc::load_failed, e.what());
         }
-        return load_ack{req.batch->id, req.batch->relid, req.batch->rows.size()};
+        return load_ack{req.batch->id, req.batch->relid, req.batch->rows.size(), std::move(prepared)};
       },
   };
 }

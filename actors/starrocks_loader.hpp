@@ -9,8 +9,15 @@
 // ("Label Already Exists" + FINISHED) instead of being applied twice. Fail and transport
 // errors are retried with backoff under the same label; a RUNNING label is polled; 401 and
 // failures that cannot pass on retry stop the pipeline with the server's message.
+//
+// Exactly once (sink.exactly_once, Duplicate Key tables, where loading a row twice would
+// keep it twice): each part is begun, loaded and PREPARED through the transaction
+// interface, its label journaled before; the ack carries it to the checkpoint, which
+// records it once its rows are below the durable LSN and commits it after writing that
+// record. A restart commits recorded labels and rolls back the journal's others.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -48,6 +55,9 @@ struct starrocks_loader_settings {
   /// Non-empty: a table without a target loads into a table of this database named and
   /// typed after its relation (the synthetic source, whose tables no catalog holds).
   std::string derive_targets_in;
+  /// Duplicate Key tables through the transaction interface (see the file comment).
+  bool exactly_once = false;
+  std::shared_ptr<class prepared_journal> journal;  ///< labels begun (exactly_once)
   int max_attempts = 10;                         ///< per part, for retryable failures
   std::chrono::milliseconds first_backoff{500};  ///< doubles per attempt, at most 30 s
 };

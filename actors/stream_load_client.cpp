@@ -99,25 +99,25 @@ stream_load_client::~stream_load_client() {
   if (impl_ && impl_->curl) curl_easy_cleanup(impl_->curl);
 }
 
-codecs::stream_load::response stream_load_client::load(const std::string& db, const std::string& table,
-                                                       const std::string& label, const http_headers& headers,
-                                                       std::string_view body) {
+codecs::stream_load::response stream_load_client::send(const std::string& url, bool put,
+                                                       const http_headers& headers, std::string_view body) {
   auto& s = impl_->settings;
   std::string answer;
-  impl_->common(s.fe_url + "/api/" + url_encode(db) + "/" + url_encode(table) + "/_stream_load", answer);
+  impl_->common(url, answer);
   CURL* curl = impl_->curl;
   upload up{body, 0};
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);  // PUT
+  if (put) curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  else curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
   curl_easy_setopt(curl, CURLOPT_READDATA, &up);
   curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, seek_body);
   curl_easy_setopt(curl, CURLOPT_SEEKDATA, &up);
-  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (put) curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  else curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   // The FE answers the Expect with its 307 before any body byte is sent; the BE may take a
   // while to begin the transaction before its 100.
   curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 60'000L);
   curl_slist* list = curl_slist_append(nullptr, "Expect: 100-continue");
-  list = curl_slist_append(list, ("label: " + label).c_str());
   list = curl_slist_append(list, ("timeout: " + std::to_string(s.load_timeout.count())).c_str());
   for (const auto& [name, value] : headers) list = curl_slist_append(list, (name + ": " + value).c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
@@ -140,6 +140,25 @@ codecs::stream_load::response stream_load_client::load(const std::string& db, co
     r.message = answer.substr(0, 300);
   }
   return r;
+}
+
+codecs::stream_load::response stream_load_client::load(const std::string& db, const std::string& table,
+                                                       const std::string& label, const http_headers& headers,
+                                                       std::string_view body) {
+  http_headers all = headers;
+  all.emplace_back("label", label);
+  return send(impl_->settings.fe_url + "/api/" + url_encode(db) + "/" + url_encode(table) + "/_stream_load", true, all,
+              body);
+}
+
+codecs::stream_load::response stream_load_client::transaction(const std::string& op, const std::string& db,
+                                                              const std::string& table, const std::string& label,
+                                                              const http_headers& headers, std::string_view body) {
+  http_headers all = headers;
+  all.emplace_back("label", label);
+  all.emplace_back("db", db);
+  all.emplace_back("table", table);
+  return send(impl_->settings.fe_url + "/api/transaction/" + op, op == "load", all, body);
 }
 
 std::string stream_load_client::load_state(const std::string& db, const std::string& label, std::string& error) {

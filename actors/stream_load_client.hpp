@@ -35,8 +35,15 @@ class stream_load_client {
                                      const http_headers& headers, std::string_view body);
   /// GET /api/<db>/get_load_state?label=...: the `state`, or "" with `error` set.
   std::string load_state(const std::string& db, const std::string& label, std::string& error);
+  /// The transaction interface: `op` is begin, load (PUT with `body` and the format
+  /// headers), prepare, commit or rollback; the answer's Status is OK on success.
+  codecs::stream_load::response transaction(const std::string& op, const std::string& db, const std::string& table,
+                                            const std::string& label, const http_headers& headers = {},
+                                            std::string_view body = {});
 
  private:
+  codecs::stream_load::response send(const std::string& url, bool put, const http_headers& headers,
+                                     std::string_view body);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -23,6 +23,7 @@
 #include "actors/pg_connection.hpp"
 #include "actors/pg_replication_source.hpp"
 #include "actors/postgres_loader.hpp"
+#include "actors/starrocks_committer.hpp"
 #include "actors/starrocks_loader.hpp"
 #include "actors/synthetic_source.hpp"
 #include "actors/watermark.hpp"
@@ -295,6 +296,39 @@ std::string new_column_sql(const config::pipeline_config& cfg, const codecs::sta
   }
 }
 
+// Exactly once after a crash: the 2PC loads the checkpoint recorded are committed (their
+// rows are below the durable LSN: the stream will not send them again), every other label
+// the loaders journaled is rolled back (its rows come again). Then both lists are empty.
+bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state& state, checkpoint_store& store) {
+  if (cfg.sink.kind != config::sink_kind::starrocks) return true;
+  const auto& sr = cfg.sink.starrocks;
+  try {
+    actors::prepared_journal journal(cfg.pipeline.state_dir / "starrocks-2pc.journal");
+    auto journaled = journal.entries();
+    if (state.prepared.empty() && journaled.empty()) return true;
+    actors::stream_load_client client({sr.fe_url, sr.user, sr.password.reveal(),
+                                       std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)});
+    for (const auto& load : state.prepared) actors::commit_prepared(client, load);
+    std::size_t rolled_back = 0;
+    for (const auto& entry : journaled) {
+      bool recorded = std::any_of(state.prepared.begin(), state.prepared.end(),
+                                  [&](const auto& p) { return p.label == entry.label; });
+      if (recorded) continue;
+      actors::roll_back_label(client, entry.db, entry.table, entry.label);
+      ++rolled_back;
+    }
+    spdlog::info("exactly once: committed {} recorded prepared load(s), rolled back {} unrecorded one(s)",
+                 state.prepared.size(), rolled_back);
+    state.prepared.clear();
+    store.save(state);
+    journal.clear();
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return false;
+  }
+}
+
 // "host:port/dbname": where the source is, without credentials.
 std::string where_of(const config::postgres_connection& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname;
@@ -388,6 +422,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   if (initial.durable_lsn != 0)
     spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
                  store->file().string());
+  if (!settle_prepared_loads(cfg, initial, *store)) return 1;
   std::vector<chunk_task_ptr> snapshot_chunks;
   std::vector<source_table> selected;
   auto targets = std::make_shared<actors::starrocks_targets>();
@@ -418,6 +453,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   }
   caf::scoped_actor self{system};
 
+  auto journal = std::make_shared<prepared_journal>(cfg.pipeline.state_dir / "starrocks-2pc.journal");
   std::vector<loader_actor> loaders;
   if (cfg.sink.kind == config::sink_kind::jsonl) {
     loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
@@ -431,6 +467,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     ls.compression = sr.compression;
     ls.mapping = mapping_options_of(sr);
     ls.targets = targets;
+    ls.exactly_once = sr.exactly_once;
+    ls.journal = journal;
     if (cfg.source.kind == config::source_kind::postgres)
       ls.add_column_sql = [&cfg, mapping = ls.mapping](const starrocks_target& target, const codecs::pgoutput::column_schema& c) {
         return new_column_sql(cfg, mapping, target, c);
@@ -466,6 +504,16 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   }
   auto checkpointer = system.spawn(checkpoint, store, initial, caf::actor_cast<caf::actor>(self), &metrics,
                                    std::chrono::milliseconds(200));
+  std::optional<committer_actor> committer;
+  if (cfg.sink.kind == config::sink_kind::starrocks && cfg.sink.starrocks.exactly_once) {
+    const auto& sr = cfg.sink.starrocks;
+    committer = system.spawn<caf::detached>(
+        starrocks_committer,
+        stream_load_settings{sr.fe_url, sr.user, sr.password.reveal(),
+                             std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)},
+        journal);
+    self->send(checkpointer, link_committer_msg{*committer});
+  }
   batcher_settings bs;
   bs.max_rows = cfg.batch.max_rows;
   bs.max_bytes = cfg.batch.max_bytes;
@@ -509,6 +557,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
                               caf::actor_cast<caf::actor>(merge), caf::actor_cast<caf::actor>(batch),
                               caf::actor_cast<caf::actor>(checkpointer)};
   for (auto& l : loaders) all.push_back(caf::actor_cast<caf::actor>(l));
+  if (committer) all.push_back(caf::actor_cast<caf::actor>(*committer));
   for (auto& a : all) self->monitor(a);
   self->send(checkpointer, link_source_msg{source});
   self->send(merge, link_source_msg{source});

@@ -1,0 +1,117 @@
+// The checkpoint actor's exactly-once rule for 2PC loads, under CAF's deterministic
+// scheduler: a prepared load is written into the checkpoint only once its rows are below
+// the durable LSN, committed only after that write, and forgotten once committed; the
+// source hears of a durable LSN only once it is on disk.
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+
+#include <filesystem>
+
+#include "actors/checkpoint.hpp"
+#include "tests/support/deterministic_actors.hpp"
+
+using namespace pg2sr::actors;
+
+namespace {
+
+// What the stand-ins for the source and the committer were sent.
+struct seen {
+  std::vector<std::uint64_t> durable;
+  std::vector<std::vector<prepared_load>> commits;
+  std::vector<caf::typed_response_promise<prepared_committed_msg>> pending;
+};
+
+}  // namespace
+struct answer_commits_msg {};
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(answer_commits_msg)
+namespace {
+
+caf::behavior fake_source(caf::event_based_actor*, seen* out) {
+  return {[=](durable_msg& m) { out->durable.push_back(m.lsn); }};
+}
+
+caf::behavior fake_committer(caf::event_based_actor* self, seen* out) {
+  return {
+      [=](commit_prepared_msg& m) -> caf::typed_response_promise<prepared_committed_msg> {
+        out->commits.push_back(m.loads);
+        out->pending.push_back(self->make_response_promise<prepared_committed_msg>());
+        return out->pending.back();
+      },
+      [=](answer_commits_msg) {
+        for (std::size_t i = 0; i < out->pending.size(); ++i) out->pending[i].deliver(prepared_committed_msg{out->commits[i]});
+        out->pending.clear();
+      },
+  };
+}
+
+struct checkpoint_fixture : pg2sr::test::deterministic_actors {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "pg2sr_checkpoint_test";
+  std::shared_ptr<checkpoint_store> store;
+  pipeline_metrics metrics;
+  seen out;
+  caf::actor source_stand_in = sys.spawn(fake_source, &out);
+  caf::actor committer_stand_in = sys.spawn(fake_committer, &out);
+  checkpoint_actor ckpt;
+  prepared_load load{"db", "events", "label-1", 0x300, 16384, 20};
+
+  checkpoint_fixture() {
+    std::filesystem::remove_all(dir);
+    store = std::make_shared<checkpoint_store>(dir);
+    ckpt = sys.spawn(checkpoint, store, checkpoint_state{}, caf::actor{}, &metrics, std::chrono::milliseconds(200));
+    caf::anon_send(ckpt, link_source_msg{caf::actor_cast<source_actor>(source_stand_in)});
+    caf::anon_send(ckpt, link_committer_msg{caf::actor_cast<committer_actor>(committer_stand_in)});
+    sched.run();
+  }
+  ~checkpoint_fixture() {
+    for (const caf::actor& a : {caf::actor_cast<caf::actor>(ckpt), source_stand_in, committer_stand_in})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+    std::filesystem::remove_all(dir);
+  }
+  // Commits (end LSNs) at stream positions 10 and 30; the frontier passed both or one.
+  void progress(std::uint64_t frontier, std::vector<ack_mark> marks, std::vector<prepared_load> prepared = {}) {
+    caf::anon_send(ckpt, progress_msg{std::move(marks), {}, frontier, std::move(prepared)});
+    sched.run();
+  }
+  void tick() {
+    sched.advance_time(std::chrono::milliseconds(200));
+    sched.run();
+  }
+  std::vector<prepared_load> on_disk() const { return store->load().value_or(checkpoint_state{}).prepared; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(checkpoint)
+
+BOOST_FIXTURE_TEST_CASE(prepared_load_is_recorded_once_below_the_durable_lsn_then_committed, checkpoint_fixture) {
+  // The load's rows end at commit 0x300, but only the transaction ending at 0x100 is durable.
+  progress(25, {{10, 0x100}, {30, 0x300}}, {load});
+  tick();
+  BOOST_TEST(on_disk().empty());          // committing now could double rows a replay sends again
+  BOOST_TEST(out.commits.empty());
+  BOOST_TEST(out.durable == std::vector<std::uint64_t>{0x100}, boost::test_tools::per_element());
+  progress(31, {});                        // now 0x300 is durable
+  BOOST_TEST(out.commits.empty());         // nothing is committed before the record is on disk
+  tick();
+  BOOST_REQUIRE_EQUAL(on_disk().size(), 1u);
+  BOOST_TEST(on_disk()[0].label == "label-1");
+  BOOST_REQUIRE_EQUAL(out.commits.size(), 1u);
+  BOOST_TEST(out.commits[0][0].label == "label-1");
+  caf::anon_send(committer_stand_in, answer_commits_msg{});
+  sched.run();
+  tick();
+  BOOST_TEST(on_disk().empty());           // committed: a restart has nothing to commit
+}
+
+BOOST_FIXTURE_TEST_CASE(durable_lsn_reaches_the_source_only_once_written, checkpoint_fixture) {
+  progress(11, {{10, 0x100}});
+  BOOST_TEST(out.durable.empty());
+  BOOST_TEST(!store->load().has_value());
+  tick();
+  BOOST_TEST(store->load()->durable_lsn == 0x100u);
+  BOOST_TEST(out.durable == std::vector<std::uint64_t>{0x100}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
