@@ -68,7 +68,7 @@ class planner {
   }
 
   bool applied_before(const load_row& row, std::uint64_t hash) const {
-    return false;
+    if (!from_stream(row)) return false;  // snapshot rows are read anew after a restart
     stream_pair at{row.commit_lsn, row.lsn};
     if (at != stored_) return at < stored_;
     const auto& ties = applied_.tie_keys;

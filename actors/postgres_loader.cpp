@@ -30,6 +30,8 @@ bool retryable(const pg_error& e, PGconn* conn) {
 
 void connect(postgres_loader_state& st, const postgres_loader_settings& settings) {
   st.conn = std::make_unique<pg_connection>(settings.conninfo);
+  // Server notices (e.g. of TRUNCATE) would go to stderr unformatted: debug lines instead.
+  PQsetNoticeProcessor(st.conn->get(), [](void*, const char* message) { spdlog::debug("target: {}", message); }, nullptr);
   st.stagings.clear();  // temporary tables die with their session
   for (const auto& [name, value] : settings.session) {
     try {
@@ -234,8 +236,9 @@ struct statement_builder {
       values += (values.empty() ? "" : ", ") + cast("s", i);
       if (!is_key(i)) updates += (updates.empty() ? "" : ", ") + name + " = EXCLUDED." + name;
     }
-    std::string insert = "INSERT INTO " + target.sql + " (" + columns + ") SELECT " + values + " FROM " + staging.sql +
-                         " s WHERE " + rows_of("s", step, staged_op::upsert);
+    // OVERRIDING SYSTEM VALUE: an identity column takes the source's value, not the target's sequence.
+    std::string insert = "INSERT INTO " + target.sql + " (" + columns + ") OVERRIDING SYSTEM VALUE SELECT " + values +
+                         " FROM " + staging.sql + " s WHERE " + rows_of("s", step, staged_op::upsert);
     if (!staging.on_conflict) return {delete_rows(step, staged_op::upsert), insert};
     std::string key;
     for (auto i : staging.key) key += (key.empty() ? "" : ", ") + quote_ident(rel.columns[i].name);
@@ -279,15 +282,24 @@ struct statement_builder {
   }
 };
 
-void copy_in(pg_connection& conn, const std::string& table, const std::string& data) {
+// COPY of the plan's rows, rendered and sent a MiB at a time (a snapshot batch can be large).
+void copy_rows(pg_connection& conn, const std::string& table, const apply_plan& plan, std::size_t columns,
+               std::string& buffer) {
   PGconn* c = conn.get();
   PGresult* res = PQexec(c, ("COPY " + table + " FROM STDIN").c_str());
   if (PQresultStatus(res) != PGRES_COPY_IN) pg_connection::check_result(c, res);
   PQclear(res);
-  constexpr std::size_t piece = 1 << 20;
-  for (std::size_t at = 0; at < data.size(); at += piece)
-    if (PQputCopyData(c, data.data() + at, static_cast<int>(std::min(piece, data.size() - at))) != 1)
+  auto send = [&] {
+    if (PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size())) != 1)
       throw pg_error("COPY into the staging table: " + last_error(c), "");
+    buffer.clear();
+  };
+  buffer.clear();
+  for (const auto& row : plan.rows) {
+    append_copy_row(row, columns, buffer);
+    if (buffer.size() >= (1u << 20)) send();
+  }
+  if (!buffer.empty()) send();
   if (PQputCopyEnd(c, nullptr) != 1) throw pg_error("COPY into the staging table: " + last_error(c), "");
   pg_connection::check_result(c, PQgetResult(c));
   while (PGresult* extra = PQgetResult(c)) PQclear(extra);
@@ -344,10 +356,7 @@ void apply_once(postgres_loader_state& st, const postgres_loader_settings& setti
   }
   if (plan.truncate) conn.exec("TRUNCATE " + target.sql);
   if (!plan.rows.empty()) {
-    auto& data = st.copy_buffer;
-    data.clear();
-    for (const auto& row : plan.rows) append_copy_row(row, rel.columns.size(), data);
-    copy_in(conn, staging.sql, data);
+    copy_rows(conn, staging.sql, plan, rel.columns.size(), st.copy_buffer);
     for (const auto& sql : statement_builder{rel, target, staging}.statements(plan)) conn.exec(sql);
   }
   if (plan.advanced) write_position(conn, settings.pipeline, target.name, plan.position);
@@ -387,7 +396,7 @@ loader_actor::behavior_type postgres_loader(self_ptr self, postgres_loader_setti
         } catch (const std::exception& e) {
           return make_pipeline_error(pipeline_errc::load_failed, e.what());
         }
-        return load_ack{req.batch->id, req.batch->relid, req.batch->rows.size()};
+        return load_ack{req.batch->id, req.batch->relid, req.batch->rows.size(), {}};
       },
   };
 }

@@ -74,7 +74,7 @@ struct postgres_loader_state {
   std::unique_ptr<pg_connection> conn;
   std::unordered_map<std::string, postgres_target> targets;    ///< by schema.table
   std::unordered_map<std::string, postgres_staging> stagings;  ///< by table and column layout
-  std::string copy_buffer;
+  std::string copy_buffer;  ///< COPY text being sent, reused
   static inline const char* name = "postgres-loader";
 };
 

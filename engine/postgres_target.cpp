@@ -46,6 +46,11 @@ void create_state_table(pg_connection& target) {
 
 namespace {
 
+// "schema ... already exists, skipping" and the like: debug lines, not raw stderr.
+void quiet_notices(pg_connection& conn) {
+  PQsetNoticeProcessor(conn.get(), [](void*, const char* message) { spdlog::debug("target: {}", message); }, nullptr);
+}
+
 bool exists_in_target(pg_connection& target, const std::string& schema, const std::string& table) {
   return !target
               .query("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -187,6 +192,7 @@ void prepare_postgres_target(pg_connection& source, const std::vector<source_tab
                              const config::pipeline_config& cfg) {
   const auto& sink = cfg.sink.postgres;
   pg_connection target(config::conninfo(sink.connection, true));
+  quiet_notices(target);
   create_state_table(target);
   std::vector<std::string> problems;
   type_copier types(source, target, problems);
@@ -232,17 +238,21 @@ void create_target_indexes(const config::pipeline_config& cfg, const std::vector
   try {
     pg_connection source(config::conninfo(cfg.source.postgres, true));
     pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
+    quiet_notices(target);
     for (const auto& t : tables) {
       std::string table = quote_qualified(t.schema, t.name);
       std::vector<std::string> statements;
-      for (const auto& i : source.query("SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+      for (const auto& i : source.query("SELECT pg_get_indexdef(i.indexrelid), c.relname FROM pg_index i "
+                                        "JOIN pg_class c ON c.oid = i.indexrelid "
                                         "WHERE i.indrelid = $1::oid AND NOT i.indisprimary AND NOT EXISTS "
                                         "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
                                         "AND c.conrelid = i.indrelid)",
                                         {std::to_string(t.oid)})) {
-        std::string sql = *i[0];
-        sql.insert(sql.find("INDEX ") + 6, "IF NOT EXISTS ");
-        statements.push_back(sql);
+        if (!target.query("SELECT to_regclass($1)::text", {quote_qualified(t.schema, *i[1])})[0][0]) {
+          std::string sql = *i[0];
+          sql.insert(sql.find("INDEX ") + 6, "IF NOT EXISTS ");
+          statements.push_back(sql);
+        }
       }
       for (const auto& c : source.query("SELECT conname, pg_get_constraintdef(oid), contype::text FROM pg_constraint "
                                         "WHERE conrelid = $1::oid AND contype IN ('u', 'x', 'c', 'f') ORDER BY conname",

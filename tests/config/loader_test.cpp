@@ -228,4 +228,23 @@ BOOST_AUTO_TEST_CASE(reports_unreadable_file) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(postgres_sink_reads_its_keys_and_refuses_the_source_database_and_binary) {
+  const std::string source = "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"app\"\nuser = \"r\"\n";
+  auto cfg = load_string(source + "[sink]\nkind = \"postgres\"\ndbname = \"copy\"\nuser = \"w\"\ncreate_tables = true\n"
+                                  "add_columns = true\nmax_concurrent_loads = 8\n",
+                         "p.toml");
+  BOOST_TEST(cfg.sink.postgres.connection.dbname == "copy");
+  BOOST_TEST(cfg.sink.postgres.create_tables);
+  BOOST_TEST(cfg.sink.postgres.add_columns);
+  BOOST_TEST(cfg.sink.postgres.max_concurrent_loads == 8);
+  auto p = problems_of(source + "binary = true\n[sink]\nkind = \"postgres\"\ndbname = \"app\"\nuser = \"w\"\n"
+                                "max_concurrent_loads = 0\n");
+  BOOST_TEST(contains(p, "sink.dbname: the target is the source database itself"), dump(p));
+  BOOST_TEST(contains(p, "source.binary: a PostgreSQL sink loads"), dump(p));
+  BOOST_TEST(contains(p, "sink.max_concurrent_loads: must be between 1 and 64"), dump(p));
+  p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"synthetic\"\n[sink]\nkind = \"postgres\"\n"
+                  "dbname = \"copy\"\nuser = \"w\"\ncreate_tables = true\n");
+  BOOST_TEST(contains(p, "sink.create_tables: the synthetic source's tables are in no catalog"), dump(p));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(secrets_never_appear_in_output) {
   auto pwfile = write_file("pw", "file-secret-7731\n");
   auto path = write_file("secret.toml",
                          "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
-                         "password_env = \"PG2SR_CLI_TEST_PW\"\n[sink]\nkind = \"postgres\"\ndbname = \"d\"\n"
+                         "password_env = \"PG2SR_CLI_TEST_PW\"\n[sink]\nkind = \"postgres\"\ndbname = \"d_copy\"\n"
                          "user = \"u\"\npassword_file = \"" + pwfile + "\"\n");
   auto r = run("--log-level trace check -c " + path, "PG2SR_CLI_TEST_PW=env-secret-4242");
   BOOST_TEST(r.output.find("env-secret-4242") == std::string::npos, r.output);

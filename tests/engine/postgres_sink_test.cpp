@@ -48,8 +48,9 @@ std::string difference(PGconn* source, PGconn* target, const std::string& table)
   if (missing.empty() && extra.empty() && expected.size() == actual.size()) return "";
   std::string out = table + ": source " + std::to_string(expected.size()) + " rows, target " +
                     std::to_string(actual.size()) + "\n";
-  for (std::size_t i = 0; i < std::min<std::size_t>(missing.size(), 3); ++i) out += "  missing " + missing[i] + "\n";
-  for (std::size_t i = 0; i < std::min<std::size_t>(extra.size(), 3); ++i) out += "  extra   " + extra[i] + "\n";
+  auto shown = [](const std::string& row) { return row.size() > 300 ? row.substr(0, 300) + "..." : row; };
+  for (std::size_t i = 0; i < std::min<std::size_t>(missing.size(), 3); ++i) out += "  missing " + shown(missing[i]) + "\n";
+  for (std::size_t i = 0; i < std::min<std::size_t>(extra.size(), 3); ++i) out += "  extra   " + shown(extra[i]) + "\n";
   return out;
 }
 
@@ -299,6 +300,7 @@ BOOST_AUTO_TEST_CASE(after_kill_9_mid_stream_no_change_is_applied_twice) {
   stop = true;
   writer.join();
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1, std::chrono::seconds(120)), p.log());
+  BOOST_TEST_MESSAGE(kills_ahead_of_checkpoint << " kill(s) left the target ahead of the checkpoint");
   BOOST_REQUIRE_MESSAGE(kills_ahead_of_checkpoint > 0, "no kill left applied changes to replay: the test proved nothing");
   BOOST_TEST(p.log().find("applied before the restart skipped") != std::string::npos, p.log());
   require_equal(p, target.get(), {"public.events", "public.ledger"});
