@@ -110,6 +110,7 @@ checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkp
         // A chunk is done once every row it handed over (all before its mark) is durable.
         while (!st.chunk_marks.empty() && st.chunk_marks.front().position <= msg.frontier) {
           mark_chunk_done(self, st.chunk_marks.front().chunk);
+          if (st.chunker) self->send(st.chunker, chunk_durable_msg{st.chunk_marks.front().chunk});
           st.chunk_marks.pop_front();
         }
         if (st.tracker.advance(msg.frontier)) {
@@ -120,6 +121,7 @@ checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkp
         record_prepared(self, msg.frontier);
       },
       [=](link_source_msg& link) { self->state.source = link.source; },
+      [=](link_chunker_msg& link) { self->state.chunker = link.chunker; },
       [=](link_committer_msg& link) {
         self->state.committer = link.committer;
         commit_recorded(self);

@@ -21,6 +21,7 @@ struct checkpoint_actor_state {
   std::shared_ptr<checkpoint_store> store;
   checkpoint_state persisted;
   source_actor source;  ///< receives durable_msg
+  chunker_actor chunker;  ///< receives chunk_durable_msg (bounds the chunks in flight)
   caf::actor engine;  ///< receives pipeline_done_msg
   pipeline_metrics* metrics = nullptr;
   bool dirty = false;

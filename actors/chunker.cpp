@@ -23,14 +23,14 @@ void finished_one(self_ptr self, std::size_t reader) {
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
-  while (!st.pending.empty() && st.unreleased < st.max_unreleased) {
+  while (!st.pending.empty() && st.in_flight < st.max_in_flight) {
     auto free = std::find(st.busy.begin(), st.busy.end(), false);
     if (free == st.busy.end()) return;
     auto reader = static_cast<std::size_t>(free - st.busy.begin());
     st.busy[reader] = true;
     chunk_task_ptr task = std::move(st.pending.front());
     st.pending.pop_front();
-    ++st.unreleased;
+    ++st.in_flight;
     self->request(st.readers[reader], caf::infinite, read_chunk_msg{task})
         .then([=](chunk_read_msg&) { finished_one(self, reader); },
               [=](caf::error& err) {
@@ -43,7 +43,7 @@ void dispatch(self_ptr self) {
                 auto delay = std::chrono::milliseconds(500 << failures);
                 spdlog::warn("{}; reading it again in {} ms", describe(err), delay.count());
                 self->state.pending.push_back(task);
-                --self->state.unreleased;  // its window was aborted
+                --self->state.in_flight;  // its window was aborted
                 self->delayed_send(self, delay, tick_atom::value);
                 self->state.busy[reader] = false;
               });
@@ -63,7 +63,7 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
   st.readers = std::move(readers);
   st.busy.assign(st.readers.size(), false);
   st.watermark = std::move(watermark);
-  st.max_unreleased = 2 * st.readers.size();
+  st.max_in_flight = 2 * st.readers.size();
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) { dispatch(self); },
@@ -73,13 +73,15 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
         st.announced = false;
         dispatch(self);
       },
-      [=](chunk_released_msg& released) {
+      [=](chunk_released_msg& dropped) {  // its rows were dropped: read the chunk first thing
         auto& st = self->state;
-        if (st.unreleased > 0) --st.unreleased;
-        if (released.reread) {  // stale rows were dropped: read the chunk first thing
-          st.pending.push_front(std::move(released.reread));
-          st.announced = false;
-        }
+        if (st.in_flight > 0) --st.in_flight;
+        st.pending.push_front(std::move(dropped.reread));
+        st.announced = false;
+        dispatch(self);
+      },
+      [=](chunk_durable_msg&) {
+        if (self->state.in_flight > 0) --self->state.in_flight;
         dispatch(self);
       },
   };

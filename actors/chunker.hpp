@@ -18,8 +18,8 @@ struct chunker_state {
   watermark_actor watermark;
   std::map<std::pair<std::uint32_t, std::uint32_t>, int> failures;  ///< per chunk
   bool announced = false;
-  std::size_t unreleased = 0;      ///< read (or being read) but not yet released by the watermark
-  std::size_t max_unreleased = 0;  ///< 2 x readers: enough to keep them busy, little memory
+  std::size_t in_flight = 0;      ///< being read, or read but not yet durable in the target
+  std::size_t max_in_flight = 0;  ///< 2 x readers: enough to keep them busy, little memory
   static inline const char* name = "chunker";
 };
 

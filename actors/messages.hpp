@@ -163,12 +163,16 @@ struct replan_table_msg {
   snapshot_table_state table;
 };
 
-/// watermark -> chunker: a chunk's rows left the watermark actor (released or dropped), so
-/// another may be read: the chunker keeps few chunks unreleased, bounding memory. With
-/// `reread`, the rows were dropped unreleased and the chunk must be read again.
+/// watermark -> chunker: a chunk's rows were dropped unreleased (stale, or incomplete at
+/// its high watermark): read it again.
 struct chunk_released_msg {
   chunk_ref ref;
   chunk_task_ptr reread;
+};
+/// checkpoint -> chunker: a chunk's rows are durable in the target, so another may be
+/// read: the chunker keeps few chunks between reading and durable, bounding memory.
+struct chunk_durable_msg {
+  chunk_ref ref;
 };
 
 /// checkpoint -> source: the LSN that is durable (for PostgreSQL: the `flush` to send).
@@ -231,6 +235,7 @@ struct link_decoder_msg {
 using chunk_reader_actor = caf::typed_actor<caf::replies_to<read_chunk_msg>::with<chunk_read_msg>>;
 
 using chunker_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<chunk_released_msg>,
+                                       caf::reacts_to<chunk_durable_msg>,
                                        caf::reacts_to<add_tasks_msg>>;
 
 /// engine -> watermark: the chunker (told when chunks are released).
@@ -256,7 +261,8 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_a
 
 using checkpoint_actor = caf::typed_actor<caf::reacts_to<progress_msg>, caf::reacts_to<end_of_stream_msg>,
                                           caf::reacts_to<link_source_msg>, caf::reacts_to<tick_atom>,
-                                          caf::reacts_to<replan_table_msg>, caf::reacts_to<link_committer_msg>>;
+                                          caf::reacts_to<replan_table_msg>, caf::reacts_to<link_committer_msg>,
+                                          caf::reacts_to<link_chunker_msg>>;
 
 }  // namespace pg2sr::actors
 
@@ -281,6 +287,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_rows_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_abort_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::snapshot_read_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_released_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_durable_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::add_tasks_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::replan_table_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_chunker_msg)

@@ -112,7 +112,6 @@ void release(self_ptr self, const std::string& id) {
     if (st.chunker) self->send(st.chunker, chunk_released_msg{w.task->ref, w.task});
     return;
   }
-  if (st.chunker) self->send(st.chunker, chunk_released_msg{w.task->ref, nullptr});
   std::uint64_t kept = 0, dropped = 0;
   for (std::size_t b = 0; b < w.rows.size(); ++b) {
     auto& rows = w.rows[b];

@@ -581,6 +581,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     spdlog::info("snapshot: {} chunk(s) to read with {} reader(s)", tasks.size(), readers.size());
     chunks = system.spawn(chunker, std::move(tasks), readers, merge);
     self->send(merge, link_chunker_msg{*chunks});
+    self->send(checkpointer, link_chunker_msg{*chunks});
     all.push_back(caf::actor_cast<caf::actor>(*chunks));
     self->monitor(*chunks);
     for (auto& r : readers) all.push_back(caf::actor_cast<caf::actor>(r));
