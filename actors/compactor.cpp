@@ -1,6 +1,8 @@
 // Per-table compaction of change events into load rows (rules in compactor.hpp).
 #include "actors/compactor.hpp"
 
+#include <algorithm>
+
 namespace pg2sr::actors {
 
 using codecs::pgoutput::change_batch;
@@ -39,10 +41,10 @@ std::string table_compactor::key_of(tuple values) const {
   return key;
 }
 
-tuple table_compactor::merge(const load_row& older, tuple newer) {
+tuple table_compactor::merge(tuple older, tuple newer) {
   auto& out = batch_->merged.emplace_back(newer.begin(), newer.end());
-  for (std::size_t i = 0; i < out.size() && i < older.count; ++i)
-    if (out[i].kind == value_kind::unchanged_toast) out[i] = older.values[i];
+  for (std::size_t i = 0; i < out.size() && i < older.size(); ++i)
+    if (out[i].kind == value_kind::unchanged_toast) out[i] = older[i];
   return tuple(out.data(), out.size());
 }
 
@@ -55,7 +57,7 @@ void table_compactor::put(row_op op, tuple values, const change_event& e, std::s
       if (op == row_op::upsert && older.op == row_op::upsert) {
         for (const auto& v : values) {
           if (v.kind == value_kind::unchanged_toast) {
-            values = merge(older, values);
+            values = merge(tuple(older.values, older.count), values);
             break;
           }
         }
@@ -106,6 +108,12 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
       put(row_op::upsert, new_values, e, key_of(new_values));
       break;
     case change_op::update: {
+      // REPLICA IDENTITY FULL: the old tuple holds every column, so an unchanged TOAST
+      // value is the old one and the row is whole (a target that only appends needs it).
+      if (e.old_kind == 'O' && std::any_of(new_values.begin(), new_values.end(), [](const column_value& v) {
+            return v.kind == value_kind::unchanged_toast;
+          }))
+        new_values = merge(old_values, new_values);
       std::string new_key = key_of(new_values);
       if (e.old_kind != 0) {
         std::string old_key = key_of(old_values);

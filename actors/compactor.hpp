@@ -2,7 +2,8 @@
 //
 // Rules (per key, in stream order): insert/update -> upsert of the newest values;
 // insert + delete -> delete; an update whose new tuple has unchanged-TOAST ('u') columns is
-// merged onto an earlier upsert of the same key in the batch, else stays partial; a key
+// completed from the old tuple under REPLICA IDENTITY FULL, else merged onto an earlier
+// upsert of the same key in the batch, else stays partial; a key
 // change (old tuple differs) -> delete of the old key, then upsert of the new one; TRUNCATE
 // -> everything before it is dropped and the batch starts with a truncate. Rows keep the
 // order of their last change, so a delete and an upsert that the target sees as the same
@@ -46,7 +47,7 @@ class table_compactor {
   void put(row_op op, codecs::pgoutput::tuple values, const codecs::pgoutput::change_event& e,
            std::string key);
   std::string key_of(codecs::pgoutput::tuple values) const;
-  codecs::pgoutput::tuple merge(const load_row& older, codecs::pgoutput::tuple newer);
+  codecs::pgoutput::tuple merge(codecs::pgoutput::tuple older, codecs::pgoutput::tuple newer);
 
   std::shared_ptr<load_batch> batch_;
   std::vector<bool> alive_;                              ///< per row: not superseded

@@ -144,6 +144,13 @@ BOOST_FIXTURE_TEST_CASE(unchanged_toast_without_earlier_row_stays_partial, fixtu
   BOOST_TEST(b->rows[0].partial());
 }
 
+BOOST_FIXTURE_TEST_CASE(unchanged_toast_under_replica_identity_full_takes_the_old_value, fixture) {
+  update({text("1"), text("b"), toast()}, {text("1"), text("a"), text("big")}, 'O');
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == std::vector<std::string>{"U(1,b,big)"}, boost::test_tools::per_element());
+  BOOST_TEST(!b->rows[0].partial());
+}
+
 BOOST_FIXTURE_TEST_CASE(partial_after_partial_keeps_the_newest_present_values, fixture) {
   update({text("1"), toast(), text("body2")});
   update({text("1"), text("name2"), toast()});
