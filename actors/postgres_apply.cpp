@@ -2,7 +2,10 @@
 #include "actors/postgres_apply.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -193,16 +196,45 @@ class planner {
   std::set<std::tuple<std::uint32_t, int, std::uint32_t>> steps_;  // (segment, order, set): sorted
 };
 
+// True when one of the 8 bytes of `w` is below 0x0e (\t, \n, \r among them) or a
+// backslash: the word needs a closer look (exact in the bytes' presence, SWAR).
+constexpr bool may_need_escape(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  std::uint64_t backslashes = w ^ (ones * '\\');
+  return (((w - ones * 0x0e) & ~w) | ((backslashes - ones) & ~backslashes)) & highs;
+}
+
+// Plain bytes are appended in runs, eight at a time checked: most values need no escape.
 void append_escaped(std::string_view text, std::string& out) {
-  for (char c : text) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+  const char *p = text.data(), *end = p + text.size(), *plain = p;
+  while (p < end) {
+    if (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (!may_need_escape(w)) {
+        p += 8;
+        continue;
+      }
+    }
+    for (const char* stop = std::min(p + 8, end); p < stop; ++p) {
+      const char* escape;
+      switch (*p) {
+        case '\\': escape = "\\\\"; break;
+        case '\t': escape = "\\t"; break;
+        case '\n': escape = "\\n"; break;
+        case '\r': escape = "\\r"; break;
+        default: continue;
+      }
+      out.append(plain, p).append(escape, 2);
+      plain = p + 1;
     }
   }
+  out.append(plain, end);
+}
+
+void append_value(const column_value& v, std::string& out) {
+  if (v.kind == value_kind::null || v.kind == value_kind::unchanged_toast) out += "\\N";
+  else append_escaped(v.data, out);
 }
 
 }  // namespace
@@ -229,11 +261,47 @@ apply_plan plan_apply(const load_batch& batch, const applied_position& applied, 
   return planner(batch, applied, key).run();
 }
 
+bool copies_straight_in(const load_batch& batch) {
+  if (batch.truncate_first || batch.rows.empty()) return false;
+  std::size_t columns = batch.relation->columns.size();
+  return std::all_of(batch.rows.begin(), batch.rows.end(), [&](const load_row& row) {
+    return row.op == row_op::upsert && !from_stream(row) && row.count >= columns &&
+           std::all_of(row.values, row.values + columns,
+                       [](const column_value& v) { return v.kind == value_kind::text || v.kind == value_kind::null; });
+  });
+}
+
+std::vector<std::uint32_t> copy_order(const load_batch& batch, const std::vector<std::size_t>& key) {
+  std::vector<std::uint32_t> order(batch.rows.size());
+  std::iota(order.begin(), order.end(), 0u);
+  static constexpr std::uint32_t int8_oid = 20, int2_oid = 21, int4_oid = 23;
+  if (key.size() != 1) return order;
+  auto oid = batch.relation->columns[key[0]].type_oid;
+  if (oid != int8_oid && oid != int2_oid && oid != int4_oid) return order;
+  std::vector<std::pair<std::int64_t, std::uint32_t>> keyed(batch.rows.size());
+  for (std::uint32_t i = 0; i < keyed.size(); ++i) {
+    const auto& v = batch.rows[i].values[key[0]];
+    const char* end = v.data.data() + v.data.size();
+    if (v.kind != value_kind::text || std::from_chars(v.data.data(), end, keyed[i].first).ptr != end) return order;
+    keyed[i].second = i;
+  }
+  if (std::is_sorted(keyed.begin(), keyed.end())) return order;
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t i = 0; i < keyed.size(); ++i) order[i] = keyed[i].second;
+  return order;
+}
+
+void append_copy_values(const column_value* values, std::size_t columns, std::string& out) {
+  for (std::size_t c = 0; c < columns; ++c) {
+    if (c > 0) out += '\t';
+    append_value(values[c], out);
+  }
+  out += '\n';
+}
+
 void append_copy_row(const staged_row& row, std::size_t columns, std::string& out) {
   for (std::size_t c = 0; c < columns; ++c) {
-    const auto& v = row.values[c];
-    if (v.kind == value_kind::null || v.kind == value_kind::unchanged_toast) out += "\\N";
-    else append_escaped(v.data, out);
+    append_value(row.values[c], out);
     out += '\t';
   }
   out += static_cast<char>(row.op);

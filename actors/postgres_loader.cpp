@@ -282,27 +282,60 @@ struct statement_builder {
   }
 };
 
-// COPY of the plan's rows, rendered and sent a MiB at a time (a snapshot batch can be large).
-void copy_rows(pg_connection& conn, const std::string& table, const apply_plan& plan, std::size_t columns,
-               std::string& buffer) {
+// COPY into `table`: `render(i, buffer)` appends line i of `count`; sent a MiB at a time
+// (a snapshot batch can be large).
+template <typename Render>
+void copy_in(pg_connection& conn, const std::string& table, const std::string& columns, std::size_t count,
+             std::string& buffer, Render render) {
   PGconn* c = conn.get();
-  PGresult* res = PQexec(c, ("COPY " + table + " FROM STDIN").c_str());
+  PGresult* res = PQexec(c, ("COPY " + table + columns + " FROM STDIN").c_str());
   if (PQresultStatus(res) != PGRES_COPY_IN) pg_connection::check_result(c, res);
   PQclear(res);
   auto send = [&] {
     if (PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size())) != 1)
-      throw pg_error("COPY into the staging table: " + last_error(c), "");
+      throw pg_error("COPY into " + table + ": " + last_error(c), "");
     buffer.clear();
   };
   buffer.clear();
-  for (const auto& row : plan.rows) {
-    append_copy_row(row, columns, buffer);
+  for (std::size_t i = 0; i < count; ++i) {
+    render(i, buffer);
     if (buffer.size() >= (1u << 20)) send();
   }
   if (!buffer.empty()) send();
-  if (PQputCopyEnd(c, nullptr) != 1) throw pg_error("COPY into the staging table: " + last_error(c), "");
+  if (PQputCopyEnd(c, nullptr) != 1) throw pg_error("COPY into " + table + ": " + last_error(c), "");
   pg_connection::check_result(c, PQgetResult(c));
   while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+}
+
+void copy_staged(pg_connection& conn, const std::string& staging, const apply_plan& plan, std::size_t columns,
+                 std::string& buffer) {
+  copy_in(conn, staging, "", plan.rows.size(), buffer,
+          [&](std::size_t i, std::string& out) { append_copy_row(plan.rows[i], columns, out); });
+}
+
+// Snapshot rows straight into the target, inside a savepoint: true once they are in. A key
+// already there (the stream inserted it first, or a chunk is read again after a crash)
+// fails the COPY with a unique violation: rolled back to the savepoint, false, and the
+// caller upserts through the staging table instead.
+bool copy_into_target(pg_connection& conn, const relation_schema& rel, const postgres_target& target,
+                      const postgres_staging& staging, const load_batch& batch, std::string& buffer) {
+  std::string columns;
+  for (const auto& c : rel.columns) columns += (columns.empty() ? " (" : ", ") + quote_ident(c.name);
+  columns += ")";
+  auto order = copy_order(batch, staging.key);
+  conn.exec("SAVEPOINT pg2sr_snapshot_rows");
+  try {
+    copy_in(conn, target.sql, columns, order.size(), buffer, [&](std::size_t i, std::string& out) {
+      append_copy_values(batch.rows[order[i]].values, rel.columns.size(), out);
+    });
+  } catch (const pg_error& e) {
+    if (e.sqlstate() != "23505") throw;
+    conn.exec("ROLLBACK TO SAVEPOINT pg2sr_snapshot_rows");
+    spdlog::debug("{}: snapshot rows meet keys already in the target ({}); upserting them instead", target.name,
+                  e.what());
+    return false;
+  }
+  return true;
 }
 
 // ---- the stored position ----------------------------------------------------------------------
@@ -347,6 +380,13 @@ void apply_once(postgres_loader_state& st, const postgres_loader_settings& setti
   const auto& staging = staging_of(st, rel, target);
   auto& conn = *st.conn;
   conn.exec("BEGIN");
+  // Snapshot rows move no position (pg2sr.applied stays as it is): their COPY is the batch.
+  // Without a unique index on the key a chunk read again would double its rows: staged.
+  if (staging.on_conflict && copies_straight_in(batch) &&
+      copy_into_target(conn, rel, target, staging, batch, st.copy_buffer)) {
+    conn.exec("COMMIT");
+    return;
+  }
   auto applied = read_position(conn, settings.pipeline, target.name);
   apply_plan plan;
   try {
@@ -356,7 +396,7 @@ void apply_once(postgres_loader_state& st, const postgres_loader_settings& setti
   }
   if (plan.truncate) conn.exec("TRUNCATE " + target.sql);
   if (!plan.rows.empty()) {
-    copy_rows(conn, staging.sql, plan, rel.columns.size(), st.copy_buffer);
+    copy_staged(conn, staging.sql, plan, rel.columns.size(), st.copy_buffer);
     for (const auto& sql : statement_builder{rel, target, staging}.statements(plan)) conn.exec(sql);
   }
   if (plan.advanced) write_position(conn, settings.pipeline, target.name, plan.position);

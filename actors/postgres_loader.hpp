@@ -5,7 +5,11 @@
 // (blocking libpq); the batcher keeps one load per table in flight and spreads tables over
 // max_concurrent_loads of these.
 //
-// A batch: TRUNCATE first when the source truncated; its rows COPY'd (text) into a
+// A batch of snapshot rows only (a chunk's rows: no position to store, one row per key) is
+// COPY'd straight into the target table, in the order of an integer key, inside a
+// savepoint; a unique violation (a key the stream inserted first, a chunk read again after
+// a crash) rolls back to it and the batch takes the staged path below. Any other batch:
+// TRUNCATE first when the source truncated; its rows COPY'd (text) into a
 // temporary staging table of text columns; then per segment of distinct keys, DELETE ...
 // USING the staged deletes, the key changes whose TOASTed columns were not sent (UPDATE of
 // the old row), INSERT ... ON CONFLICT (key) DO UPDATE of whole rows (DELETE + INSERT when

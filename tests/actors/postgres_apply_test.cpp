@@ -94,6 +94,60 @@ BOOST_FIXTURE_TEST_CASE(snapshot_rows_are_always_applied_and_do_not_move_the_pos
   BOOST_TEST(!plan.advanced);
 }
 
+BOOST_FIXTURE_TEST_CASE(only_a_batch_of_whole_snapshot_rows_is_copied_straight_into_the_target, fixture) {
+  snapshot_row("1");
+  snapshot_row("2");
+  BOOST_TEST(copies_straight_in(batch));
+  auto with_null = batch;
+  with_null.rows[1].values = storage.emplace_back(std::vector{text("2"), null(), null()}).data();
+  BOOST_TEST(copies_straight_in(with_null));
+  auto truncating = batch;
+  truncating.truncate_first = true;
+  BOOST_TEST(!copies_straight_in(truncating));
+  auto binary = batch;
+  column_value binary_id{value_kind::binary, "\x01"};
+  binary.rows[0].values = storage.emplace_back(std::vector{binary_id, text("a"), null()}).data();
+  BOOST_TEST(!copies_straight_in(binary));
+  upsert("3", 0x100, 0x90);  // a stream change: its position must be stored with it
+  BOOST_TEST(!copies_straight_in(batch));
+  load_batch empty;
+  empty.relation = rel;
+  BOOST_TEST(!copies_straight_in(empty));
+}
+
+BOOST_FIXTURE_TEST_CASE(copy_values_are_one_line_of_the_target_columns, fixture) {
+  snapshot_row("1");
+  batch.rows[0].values = storage.emplace_back(std::vector{text("1"), text("a\\b\tc\nd\re"), null()}).data();
+  std::string out;
+  append_copy_values(batch.rows[0].values, 3, out);
+  BOOST_TEST(out == "1\ta\\\\b\\tc\\nd\\re\t\\N\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(escapes_are_found_wherever_they_sit_in_long_values, fixture) {
+  // Eight bytes are checked at a time: specials at every offset, beside bytes that look
+  // alike (other control bytes, UTF-8) and must pass through.
+  std::string plain = "ab\x0b\x01\x7f" "é日c0123456789";
+  for (char special : {'\\', '\t', '\n', '\r'}) {
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      std::string value = plain;
+      value.insert(at, 1, special);
+      std::string expected = plain;
+      expected.insert(at, special == '\\' ? "\\\\" : special == '\t' ? "\\t" : special == '\n' ? "\\n" : "\\r");
+      std::string out;
+      column_value v = text(value.c_str());
+      append_copy_values(&v, 1, out);
+      BOOST_TEST(out == expected + "\n");
+    }
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_snapshot_batch_is_copied_in_the_order_of_its_integer_key, fixture) {
+  for (const char* id : {"5", "6", "-2", "1", "100"}) snapshot_row(id);
+  BOOST_TEST(copy_order(batch, key) == (std::vector<std::uint32_t>{2, 3, 0, 1, 4}));
+  rel->columns[0].type_oid = 25;  // text: its order is the target collation's, left alone
+  BOOST_TEST(copy_order(batch, key) == (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_truncate_already_applied_is_not_applied_again, fixture) {
   batch.truncate_first = true;
   batch.truncate_commit_lsn = 0x300;
