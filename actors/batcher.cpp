@@ -20,15 +20,16 @@ bool is_row_change(change_op op) {
 void take(batcher_state& st, batcher_state::table_slot& slot) {
   if (!slot.compactor || slot.compactor->empty()) return;
   slot.queued.push_back(slot.compactor->take(st.next_batch_id++));
+  slot.chunk_completed = false;
 }
 
 // A table's rows are due when a size bound is reached, the oldest row waited
-// flush_interval, the pipeline drains, or half the capacity is used (so credit comes back
-// before the upstream runs dry).
+// flush_interval, a snapshot chunk is complete, the pipeline drains, or half the capacity
+// is used (so credit comes back before the upstream runs dry).
 bool due(const batcher_state& st, const batcher_state::table_slot& slot, clock_type::time_point now) {
   const auto& c = *slot.compactor;
   if (c.empty()) return false;
-  return st.draining || c.events() >= st.settings.max_rows || c.bytes() >= st.settings.max_bytes ||
+  return st.draining || slot.chunk_completed || c.events() >= st.settings.max_rows || c.bytes() >= st.settings.max_bytes ||
          now - slot.first_event_at >= st.settings.flush_interval ||
          st.outstanding_bytes * 2 >= st.settings.capacity_bytes;
 }
@@ -147,7 +148,11 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
     ++position;
   }
   st.next_position = position;
-  if (msg.completes) st.chunk_marks.push_back({position, *msg.completes});
+  if (msg.completes) {
+    st.chunk_marks.push_back({position, *msg.completes});
+    if (auto slot = st.tables.find(msg.completes->relid); slot != st.tables.end() && slot->second.compactor)
+      slot->second.chunk_completed = !slot->second.compactor->empty();
+  }
   st.costs.emplace_back(position, msg.cost_bytes);
   st.outstanding_bytes += msg.cost_bytes;
   st.metrics->in_flight_bytes.store(st.outstanding_bytes, std::memory_order_relaxed);

@@ -29,6 +29,9 @@ struct batcher_state {
     std::deque<std::shared_ptr<load_batch>> queued;      ///< taken, waiting for the load before them
     std::uint64_t in_flight_first_position = 0;          ///< 0 = nothing in flight
     std::chrono::steady_clock::time_point first_event_at;
+    /// It holds the last rows of a snapshot chunk: the chunker waits for them to be durable
+    /// before it reads more, so they go now rather than at max_rows or flush_interval.
+    bool chunk_completed = false;
   };
 
   batcher_settings settings;

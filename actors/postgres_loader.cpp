@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/postgres_apply.hpp"
+#include "actors/postgres_deferred_key.hpp"
 #include "codecs/lsn.hpp"
 
 namespace pg2sr::actors {
@@ -33,6 +34,7 @@ void connect(postgres_loader_state& st, const postgres_loader_settings& settings
   // Server notices (e.g. of TRUNCATE) would go to stderr unformatted: debug lines instead.
   PQsetNoticeProcessor(st.conn->get(), [](void*, const char* message) { spdlog::debug("target: {}", message); }, nullptr);
   st.stagings.clear();  // temporary tables die with their session
+  st.stagings_created = 0;
   for (const auto& [name, value] : settings.session) {
     try {
       st.conn->query("SELECT set_config($1, $2, false)", {name, value});
@@ -55,7 +57,8 @@ std::string cast_type(std::string type) {
   return type;
 }
 
-std::optional<postgres_target> read_target(pg_connection& conn, const std::string& schema, const std::string& table) {
+std::optional<postgres_target> read_target(pg_connection& conn, const postgres_loader_settings& settings,
+                                           const std::string& schema, const std::string& table) {
   auto oid = conn.query(
       "SELECT c.oid::int8::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
       "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
@@ -85,6 +88,7 @@ std::optional<postgres_target> read_target(pg_connection& conn, const std::strin
     t.unique_keys.back().insert(*r[2]);
     if (*r[1] == "true") t.primary_key.push_back(*r[2]);
   }
+  t.key_deferred = t.primary_key.empty() && deferred_key(conn, settings.pipeline, t.name, false).has_value();
   return t;
 }
 
@@ -108,7 +112,7 @@ const postgres_target& target_of(postgres_loader_state& st, const postgres_loade
         return it->second.columns.count(c.name) > 0;
       }))
     return it->second;
-  auto target = read_target(*st.conn, rel.nspname, rel.relname);
+  auto target = read_target(*st.conn, settings, rel.nspname, rel.relname);
   if (!target)
     throw load_error("target table " + name + " does not exist in " + settings.where +
                      "; create it (or set sink.create_tables = true and start again)");
@@ -130,7 +134,7 @@ const postgres_target& target_of(postgres_loader_state& st, const postgres_loade
       spdlog::info("target {}: {}", settings.where, m);
       st.conn->exec(m);
     }
-    target = read_target(*st.conn, rel.nspname, rel.relname);
+    target = read_target(*st.conn, settings, rel.nspname, rel.relname);
   }
   return st.targets[name] = std::move(*target);
 }
@@ -165,7 +169,7 @@ const postgres_staging& staging_of(postgres_loader_state& st, const relation_sch
   auto it = st.stagings.find(layout);
   if (it != st.stagings.end()) return it->second;
   postgres_staging s;
-  s.sql = "pg_temp." + quote_ident("pg2sr_stage_" + std::to_string(st.stagings.size() + 1));
+  s.sql = "pg_temp." + quote_ident("pg2sr_stage_" + std::to_string(++st.stagings_created));
   s.key = key_of(rel, target, s.whole_row);
   std::set<std::string> key_names;
   for (auto i : s.key) key_names.insert(rel.columns[i].name);
@@ -317,17 +321,22 @@ void copy_staged(pg_connection& conn, const std::string& staging, const apply_pl
 // already there (the stream inserted it first, or a chunk is read again after a crash)
 // fails the COPY with a unique violation: rolled back to the savepoint, false, and the
 // caller upserts through the staging table instead.
-bool copy_into_target(pg_connection& conn, const relation_schema& rel, const postgres_target& target,
-                      const postgres_staging& staging, const load_batch& batch, std::string& buffer) {
+void copy_rows_into_target(pg_connection& conn, const relation_schema& rel, const postgres_target& target,
+                           const std::vector<std::size_t>& key, const load_batch& batch, std::string& buffer) {
   std::string columns;
   for (const auto& c : rel.columns) columns += (columns.empty() ? " (" : ", ") + quote_ident(c.name);
   columns += ")";
-  auto order = copy_order(batch, staging.key);
+  auto order = copy_order(batch, key);
+  copy_in(conn, target.sql, columns, order.size(), buffer, [&](std::size_t i, std::string& out) {
+    append_copy_values(batch.rows[order[i]].values, rel.columns.size(), out);
+  });
+}
+
+bool copy_into_target(pg_connection& conn, const relation_schema& rel, const postgres_target& target,
+                      const postgres_staging& staging, const load_batch& batch, std::string& buffer) {
   conn.exec("SAVEPOINT pg2sr_snapshot_rows");
   try {
-    copy_in(conn, target.sql, columns, order.size(), buffer, [&](std::size_t i, std::string& out) {
-      append_copy_values(batch.rows[order[i]].values, rel.columns.size(), out);
-    });
+    copy_rows_into_target(conn, rel, target, staging.key, batch, buffer);
   } catch (const pg_error& e) {
     if (e.sqlstate() != "23505") throw;
     conn.exec("ROLLBACK TO SAVEPOINT pg2sr_snapshot_rows");
@@ -373,9 +382,37 @@ void write_position(pg_connection& conn, const std::string& pipeline, const std:
 // ---- one batch ------------------------------------------------------------------------------
 
 // One attempt: the whole batch and its position in one transaction.
+// A table whose key is deferred: snapshot rows go in as they are (true); any other batch
+// builds the key first (false: the caller goes on with the key there).
+bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_settings& settings,
+                             const load_batch& batch, const postgres_target& target) {
+  auto& conn = *st.conn;
+  if (copies_straight_in(batch)) {
+    conn.exec("BEGIN");
+    if (deferred_key(conn, settings.pipeline, target.name, true)) {  // no build until COMMIT
+      bool whole_row = false;
+      copy_rows_into_target(conn, *batch.relation, target, key_of(*batch.relation, target, whole_row), batch,
+                            st.copy_buffer);
+      conn.exec("COMMIT");
+      return true;
+    }
+    conn.exec("ROLLBACK");  // built meanwhile, by the engine or another loader
+  } else {
+    build_deferred_key(conn, settings.pipeline, target.name, target.sql);
+  }
+  // The catalog and the staging tables' match rules change with the key.
+  std::string name = target.name;
+  st.targets.erase(name);
+  std::erase_if(st.stagings, [&](const auto& s) { return s.first.starts_with(name + "\x1f"); });
+  return false;
+}
+
 void apply_once(postgres_loader_state& st, const postgres_loader_settings& settings, const load_batch& batch) {
   if (!st.conn) connect(st, settings);
   const auto& rel = *batch.relation;
+  if (const auto& deferred = target_of(st, settings, rel); deferred.key_deferred &&
+                                                           load_while_key_deferred(st, settings, batch, deferred))
+    return;
   const auto& target = target_of(st, settings, rel);
   const auto& staging = staging_of(st, rel, target);
   auto& conn = *st.conn;

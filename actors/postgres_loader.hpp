@@ -6,8 +6,9 @@
 // max_concurrent_loads of these.
 //
 // A batch of snapshot rows only (a chunk's rows: no position to store, one row per key) is
-// COPY'd straight into the target table, in the order of an integer key, inside a
-// savepoint; a unique violation (a key the stream inserted first, a chunk read again after
+// COPY'd straight into the target table, in the order of an integer key: into a table whose
+// primary key comes after the snapshot as it is (any other batch builds that key first),
+// else inside a savepoint; a unique violation (a key the stream inserted first, a chunk read again after
 // a crash) rolls back to it and the batch takes the staged path below. Any other batch:
 // TRUNCATE first when the source truncated; its rows COPY'd (text) into a
 // temporary staging table of text columns; then per segment of distinct keys, DELETE ...
@@ -64,6 +65,7 @@ struct postgres_target {
   std::map<std::string, column> columns;
   std::vector<std::string> primary_key;
   std::vector<std::set<std::string>> unique_keys;  ///< column sets ON CONFLICT can name
+  bool key_deferred = false;  ///< its primary key comes after the snapshot (postgres_deferred_key.hpp)
 };
 
 /// A staging table for one relation's column layout, and how its rows meet the target.
@@ -78,6 +80,7 @@ struct postgres_loader_state {
   std::unique_ptr<pg_connection> conn;
   std::unordered_map<std::string, postgres_target> targets;    ///< by schema.table
   std::unordered_map<std::string, postgres_staging> stagings;  ///< by table and column layout
+  std::size_t stagings_created = 0;  ///< in this session: names the next one
   std::string copy_buffer;  ///< COPY text being sent, reused
   static inline const char* name = "postgres-loader";
 };

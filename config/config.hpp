@@ -132,6 +132,9 @@ struct postgres_sink {
   /// Create missing target tables (and the enums, domains, composites and extensions their
   /// columns use) from the source before the snapshot; other indexes and constraints after it.
   bool create_tables = false;
+  /// A table created for a snapshot gets its primary key once the snapshot rows are in
+  /// (or at the first change the stream brings for it): the COPY is about twice as fast.
+  bool key_after_snapshot = true;
   /// A column the source gains while streaming is added to the target (else the load stops
   /// with the ALTER TABLE to run).
   bool add_columns = false;

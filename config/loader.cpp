@@ -472,6 +472,7 @@ void read_sink(table_reader& t, sink_section& s, reporter& rep) {
     case sink_kind::postgres:
       read_connection(t, s.postgres.connection, rep);
       t.read("create_tables", s.postgres.create_tables);
+      t.read("key_after_snapshot", s.postgres.key_after_snapshot);
       t.read("add_columns", s.postgres.add_columns);
       t.read_int("max_concurrent_loads", s.postgres.max_concurrent_loads, 1, 64);
       break;

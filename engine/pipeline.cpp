@@ -397,7 +397,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   if (cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::synthetic) {
     try {  // a PostgreSQL source prepares the target with its tables
       actors::pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
-      create_state_table(target);
+      create_state_tables(target);
     } catch (const std::exception& e) {
       spdlog::error("target {}: {}", target_where(cfg), e.what());
       return 1;
@@ -645,12 +645,15 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   status_line status(metrics, cfg.pipeline.name, cfg.pipeline.state_dir);
   status.log();
   auto next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
-  // A PostgreSQL target created by pg2sr gets the source's other indexes once the snapshot is in.
+  // A PostgreSQL target created by pg2sr gets its deferred primary keys, then the source's
+  // other indexes, once the snapshot is in.
   bool indexes_pending = cfg.sink.kind == config::sink_kind::postgres && cfg.sink.postgres.create_tables &&
                          cfg.source.kind == config::source_kind::postgres;
+  bool keys_built = true;
   auto create_indexes_after_snapshot = [&] {
     if (!indexes_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
     indexes_pending = false;
+    keys_built = build_deferred_keys(cfg, selected);
     create_target_indexes(cfg, selected);
   };
   int exit_code = -1;
@@ -674,6 +677,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
       });
   for (auto& a : all) self->send_exit(a, caf::exit_reason::user_shutdown);
   if (exit_code == 0) create_indexes_after_snapshot();
+  if (exit_code == 0 && !keys_built) exit_code = 1;  // said why; the next start builds them
   status.finish(exit_code == 0 ? "stopped" : "failed");
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "actors/postgres_deferred_key.hpp"
 #include "engine/snapshot_catalog.hpp"
 
 namespace pg2sr::engine {
@@ -30,8 +31,10 @@ std::vector<std::pair<std::string, std::string>> source_text_settings(pg_connect
   return {{"client_encoding", *row[0]}, {"DateStyle", *row[1]}, {"IntervalStyle", *row[2]}, {"lc_monetary", *row[3]}};
 }
 
-void create_state_table(pg_connection& target) {
-  if (!target.query("SELECT 1 FROM pg_class WHERE oid = to_regclass('pg2sr.applied')").empty()) return;
+void create_state_tables(pg_connection& target) {
+  if (!target.query("SELECT 1 FROM pg_class WHERE oid = to_regclass('pg2sr.applied')").empty() &&
+      !target.query("SELECT 1 FROM pg_class WHERE oid = to_regclass('pg2sr.deferred_keys')").empty())
+    return;
   target.exec(
       "CREATE SCHEMA IF NOT EXISTS pg2sr; "
       "CREATE TABLE IF NOT EXISTS pg2sr.applied ("
@@ -41,6 +44,11 @@ void create_state_table(pg_connection& target) {
       " lsn pg_lsn NOT NULL,"            // that change's WAL position
       " tie_keys bigint[] NOT NULL,"     // key hashes of the rows applied at exactly (commit_lsn, lsn)
       " applied_at timestamptz NOT NULL DEFAULT now(),"
+      " PRIMARY KEY (pipeline, table_name)); "
+      "CREATE TABLE IF NOT EXISTS pg2sr.deferred_keys ("  // actors/postgres_deferred_key.hpp
+      " pipeline text NOT NULL,"
+      " table_name text NOT NULL,"   // schema.table in the target
+      " key_columns text NOT NULL,"  // what PRIMARY KEY ( ) takes: quoted names, comma-separated
       " PRIMARY KEY (pipeline, table_name))");
 }
 
@@ -154,9 +162,9 @@ class type_copier {
 };
 
 // CREATE TABLE of a source table: columns with their types, collations, NOT NULL and
-// generated expressions, and the primary key. Defaults and identity are left out: every
-// row arrives with its values.
-std::string create_table_sql(pg_connection& source, const source_table& t, type_copier& types) {
+// generated expressions; the primary key's columns (quoted, comma-separated) in `key`.
+// Defaults and identity are left out: every row arrives with its values.
+std::string create_table_sql(pg_connection& source, const source_table& t, type_copier& types, std::string& key) {
   auto columns = source.query(
       "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, a.atttypid::int8::text, "
       "CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation "
@@ -177,13 +185,9 @@ std::string create_table_sql(pg_connection& source, const source_table& t, type_
     if (*c[2] == "true") sql += " NOT NULL";
     first = false;
   }
-  auto key = primary_key_columns(source, t.oid);
-  if (!key.empty()) {
-    std::string names;
-    for (const auto& k : key) names += (names.empty() ? "" : ", ") + quote_ident(k);
-    sql += ",\n  PRIMARY KEY (" + names + ")";
-  }
-  return sql + "\n)";
+  key.clear();
+  for (const auto& k : primary_key_columns(source, t.oid)) key += (key.empty() ? "" : ", ") + quote_ident(k);
+  return sql;
 }
 
 }  // namespace
@@ -193,17 +197,28 @@ void prepare_postgres_target(pg_connection& source, const std::vector<source_tab
   const auto& sink = cfg.sink.postgres;
   pg_connection target(config::conninfo(sink.connection, true));
   quiet_notices(target);
-  create_state_table(target);
+  create_state_tables(target);
   std::vector<std::string> problems;
   type_copier types(source, target, problems);
+  bool defer_keys = sink.key_after_snapshot && cfg.snapshot.mode != config::snapshot_mode::never;
   for (const auto& t : tables) {
     if (sink.create_tables && !exists_in_target(target, t.schema, t.name)) {
       std::size_t before = problems.size();
-      std::string sql = create_table_sql(source, t, types);
+      std::string key;
+      std::string sql = create_table_sql(source, t, types, key);
       if (problems.size() > before) continue;  // a type it needs is missing
       create_schema(target, t.schema);
-      spdlog::info("target {}: {}", target_where(cfg), sql);
+      if (!key.empty() && !defer_keys) sql += ",\n  PRIMARY KEY (" + key + ")";
+      sql += "\n)";
+      // Autovacuum would scan the table while it loads, and hold up the key's build until
+      // it is cancelled (deadlock_timeout later): back on with the key.
+      if (!key.empty() && defer_keys) sql += " WITH (autovacuum_enabled = false)";
+      spdlog::info("target {}: {}{}", target_where(cfg), sql,
+                   key.empty() || !defer_keys ? "" : " (its PRIMARY KEY (" + key + ") once the snapshot rows are in)");
+      target.exec("BEGIN");
       target.exec(sql);
+      if (!key.empty() && defer_keys) actors::defer_key(target, cfg.pipeline.name, t.qualified(), key);
+      target.exec("COMMIT");
     }
     if (!exists_in_target(target, t.schema, t.name)) {
       problems.push_back("target table " + t.qualified() + " does not exist in " + target_where(cfg) +
@@ -232,6 +247,28 @@ void prepare_postgres_target(pg_connection& source, const std::vector<source_tab
     }
   }
   if (!problems.empty()) throw postgres_target_error(std::move(problems));
+}
+
+bool build_deferred_keys(const config::pipeline_config& cfg, const std::vector<source_table>& tables) {
+  bool built = true;
+  try {
+    pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
+    quiet_notices(target);
+    for (const auto& t : tables) {
+      try {
+        actors::build_deferred_key(target, cfg.pipeline.name, t.qualified(), quote_qualified(t.schema, t.name));
+      } catch (const std::exception& e) {
+        spdlog::error("target {}: the primary key of {} could not be built: {}; pg2sr tries again at its next start",
+                      target_where(cfg), t.qualified(), e.what());
+        built = false;
+      }
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("target {}: primary keys after the snapshot: {}; pg2sr tries again at its next start",
+                  target_where(cfg), e.what());
+    return false;
+  }
+  return built;
 }
 
 void create_target_indexes(const config::pipeline_config& cfg, const std::vector<source_table>& tables) {

@@ -33,16 +33,22 @@ std::string target_where(const config::pipeline_config& cfg);
 /// DateStyle, IntervalStyle, lc_monetary): a target session set alike reads it back exactly.
 std::vector<std::pair<std::string, std::string>> source_text_settings(actors::pg_connection& source);
 
-/// Creates pg2sr.applied (the position of every table, per pipeline) when missing.
-void create_state_table(actors::pg_connection& target);
+/// Creates pg2sr.applied (the position of every table, per pipeline) and
+/// pg2sr.deferred_keys (postgres_deferred_key.hpp) when missing.
+void create_state_tables(actors::pg_connection& target);
 
 /// Before streaming from a PostgreSQL source: the state table; with create_tables the
 /// selected tables missing in the target, with the schemas, extensions, enums, domains and
-/// composites their columns need (columns, types, NOT NULL, collations, generated columns,
-/// primary key); then every selected table must exist with every column the stream sends
-/// (a missing column is added with add_columns). Throws postgres_target_error.
+/// composites their columns need (columns, types, NOT NULL, collations, generated columns;
+/// the primary key now, or with key_after_snapshot deferred: pg2sr.deferred_keys); then
+/// every selected table must exist with every column the stream sends (a missing column
+/// is added with add_columns). Throws postgres_target_error.
 void prepare_postgres_target(actors::pg_connection& source, const std::vector<source_table>& tables,
                              const config::pipeline_config& cfg);
+
+/// Once the snapshot is done: the primary keys deferred for it (the loaders build one
+/// earlier when the stream brings a change for its table). False when one failed (logged).
+bool build_deferred_keys(const config::pipeline_config& cfg, const std::vector<source_table>& tables);
 
 /// Once the snapshot is done (create_tables): the source's indexes other than the primary
 /// key and its UNIQUE, CHECK and EXCLUDE constraints, where the target lacks them. Foreign

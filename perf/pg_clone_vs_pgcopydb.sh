@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # name: pg_clone_vs_pgcopydb / description: clone pgbench scale 50 (5M accounts) from one
 # database to another on the same server: `pgcopydb clone --table-jobs 2 --index-jobs 2`
-# and pg2sr (snapshot_only, parallelism 2, sink postgres with create_tables), order C P K C
-# P, where K is one psql \copy piped into the table with its key already there (the floor
-# of a loader that keeps the key during the load); then 1,000,000 updates (100
-# transactions of 10,000 rows) streamed through the second pg2sr pipeline / group:
+# and pg2sr (snapshot_only, sink postgres with create_tables: keys built after the rows, as
+# pgcopydb does), order C P K C P Q, where P runs with one chunk reader (PG2SR_PARALLELISM,
+# default 1: source and target share the 2 cores, and one reader keeps the target's COPY
+# session fed), Q with 2, and K is one psql \copy piped into the table with its key already
+# there (the floor of a loader that keeps the key during the load); then 1,000,000 updates
+# (100 transactions of 10,000 rows) streamed through the second pg2sr pipeline / group:
 # postgres sink
 # Prints wall times, each tool's copy phase, the ratios, the catch-up time after the
 # updates (from their end until the target applied the last one) and pg2sr's peak RSS;
@@ -13,6 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pg2sr=${PG2SR_BINARY:-$root/build/engine/pg2sr}
 scale=${1:-50}
+parallelism=${PG2SR_PARALLELISM:-1}
 bin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d /tmp/pg2sr-clone.XXXXXX)
 bash "$root/scripts/pg-cluster.sh" start "$work/pg" >/dev/null
@@ -56,7 +59,7 @@ copydb_run() {  # n -> "wall copy_seconds data_phase_seconds" (pgcopydb's summar
     END { print wall, copy, phase }' "$work/copydb_$1.out"
 }
 
-pg2sr_config() {  # pipeline target snapshot_mode
+pg2sr_config() {  # pipeline target snapshot_mode [parallelism]
   cat <<TOML
 [pipeline]
 name = "$1"
@@ -70,7 +73,7 @@ dbname = "src"
 user = "postgres"
 [snapshot]
 mode = "$3"
-parallelism = 2
+parallelism = ${4:-$parallelism}
 [tables]
 include = ["public\\\\.pgbench_.*"]
 [sink]
@@ -85,20 +88,22 @@ TOML
 
 log_seconds() { date -d "$(cut -c1-23 <<<"$1")" +%s.%N; }
 
-pg2sr_run() {  # n -> "wall snapshot_seconds cpu_seconds rss_kib"
+pg2sr_run() {  # n [parallelism] -> "wall copy_seconds key_seconds cpu_seconds rss_kib"
   local start done_at wall user sys rss
   sql postgres "CREATE DATABASE pg2sr_$1"
   sql postgres "CHECKPOINT"
-  pg2sr_config "clone$1" "pg2sr_$1" snapshot_only >"$work/clone$1.toml"
+  pg2sr_config "clone$1" "pg2sr_$1" snapshot_only "${2:-}" >"$work/clone$1.toml"
   start=$(now)
   /usr/bin/time -f "%e %U %S %M" -o "$work/clone$1.time" "$pg2sr" run -c "$work/clone$1.toml" 2>"$work/clone$1.log"
+  # The copy phase ends when the last chunk is durable in the target; the keys follow.
   done_at=$(log_seconds "$(grep "snapshot of .* done:" "$work/clone$1.log" | tail -n 1)")
+  key=$(grep -o "primary key of public.pgbench_accounts built in [0-9.]*" "$work/clone$1.log" | awk '{print $NF}')
   read -r wall user sys rss <"$work/clone$1.time"
-  echo "$wall $(echo "$done_at - $start" | bc) $(echo "$user + $sys" | bc) $rss"
+  echo "$wall $(echo "$done_at - $start" | bc) ${key:-0} $(echo "$user + $sys" | bc) $rss"
 }
 
 read -r c1_wall c1_copy c1_phase <<<"$(copydb_run 1)"
-read -r p1_wall p1_snap p1_cpu p1_rss <<<"$(pg2sr_run 1)"
+read -r p1_wall p1_snap p1_key p1_cpu p1_rss <<<"$(pg2sr_run 1)"
 sql src "SELECT pg_drop_replication_slot('pg2sr_clone1')" >/dev/null
 sql src "DROP PUBLICATION pg2sr_clone1"
 # The floor of a loader that keeps the key during the load: one COPY stream from the source
@@ -111,14 +116,17 @@ psql "$conn dbname=src" -qAtX -c "\\copy pgbench_accounts to stdout" |
   psql "$conn dbname=keyed_copy" -qAtX -v ON_ERROR_STOP=1 -c "\\copy pgbench_accounts from stdin"
 keyed_copy=$(echo "$(now) - $keyed_start" | bc)
 read -r c2_wall c2_copy c2_phase <<<"$(copydb_run 2)"
-read -r p2_wall p2_snap p2_cpu p2_rss <<<"$(pg2sr_run 2)"
-for db in copydb_1 pg2sr_1 copydb_2 pg2sr_2; do
+read -r p2_wall p2_snap p2_key p2_cpu p2_rss <<<"$(pg2sr_run 2)"
+sql src "SELECT pg_drop_replication_slot('pg2sr_clone2')" >/dev/null
+sql src "DROP PUBLICATION pg2sr_clone2"
+read -r q_wall q_snap q_key q_cpu q_rss <<<"$(pg2sr_run 3 2)"
+for db in copydb_1 pg2sr_1 copydb_2 pg2sr_2 pg2sr_3; do
   got=$(counts "$db")
   [[ $got == "$source_counts" ]] || { echo "row counts of $db: $got, source: $source_counts" >&2; exit 1; }
 done
 
-# 1M updates streamed through the second pipeline (its snapshot is done: it only streams).
-pg2sr_config clone2 pg2sr_2 initial >"$work/stream.toml"
+# 1M updates streamed through the last pipeline (its snapshot is done: it only streams).
+pg2sr_config clone3 pg2sr_3 initial >"$work/stream.toml"
 /usr/bin/time -f "%e %U %S %M" -o "$work/stream.time" "$pg2sr" run -c "$work/stream.toml" 2>"$work/stream.log" &
 pg2sr_pid=$!
 until grep -q "streaming slot" "$work/stream.log"; do sleep 0.1; done
@@ -132,8 +140,8 @@ last_commit_after=$(
     echo "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid > $first AND aid <= $((first + 10000));"
   done | cat - <(echo "SELECT pg_current_wal_insert_lsn(); COMMIT;") | psql "$conn dbname=src" -qAtX -v ON_ERROR_STOP=1)
 updates_end=$(now)
-sql pg2sr_2 "SET statement_timeout = '5min'; DO \$\$ BEGIN
-  WHILE coalesce((SELECT commit_lsn FROM pg2sr.applied WHERE pipeline = 'clone2'
+sql pg2sr_3 "SET statement_timeout = '5min'; DO \$\$ BEGIN
+  WHILE coalesce((SELECT commit_lsn FROM pg2sr.applied WHERE pipeline = 'clone3'
                   AND table_name = 'public.pgbench_accounts'), '0/0') < '$last_commit_after' LOOP
     PERFORM pg_sleep(0.01);
   END LOOP; END \$\$" || { tail -n 20 "$work/stream.log" >&2; exit 1; }
@@ -143,25 +151,29 @@ wait "$pg2sr_pid"
 pg2sr_pid=
 read -r _ s_user s_sys s_rss <"$work/stream.time"
 checksum="SELECT count(*), sum(abalance), sum(hashtext(t::text)::bigint) FROM pgbench_accounts t"
-[[ $(sql src "$checksum") == $(sql pg2sr_2 "$checksum") ]] ||
+[[ $(sql src "$checksum") == $(sql pg2sr_3 "$checksum") ]] ||
   { echo "pgbench_accounts differs after the updates" >&2; exit 1; }
 
-awk -v scale="$scale" -v accounts="$accounts" -v rows="${source_counts%, }" \
+awk -v scale="$scale" -v accounts="$accounts" -v rows="${source_counts%, }" -v par="$parallelism" \
     -v c1w="$c1_wall" -v c1c="$c1_copy" -v c1p="$c1_phase" -v c2w="$c2_wall" -v c2c="$c2_copy" -v c2p="$c2_phase" \
-    -v p1w="$p1_wall" -v p1s="$p1_snap" -v p1cpu="$p1_cpu" -v p1m="$p1_rss" \
-    -v p2w="$p2_wall" -v p2s="$p2_snap" -v p2cpu="$p2_cpu" -v p2m="$p2_rss" \
+    -v p1w="$p1_wall" -v p1s="$p1_snap" -v p1k="$p1_key" -v p1cpu="$p1_cpu" -v p1m="$p1_rss" \
+    -v p2w="$p2_wall" -v p2s="$p2_snap" -v p2k="$p2_key" -v p2cpu="$p2_cpu" -v p2m="$p2_rss" \
+    -v qw="$q_wall" -v qs="$q_snap" -v qk="$q_key" -v qm="$q_rss" \
     -v kc="$keyed_copy" -v us="$updates_start" -v ue="$updates_end" -v ua="$applied_at" \
     -v scpu="$(echo "$s_user + $s_sys" | bc)" -v sm="$s_rss" 'BEGIN {
-  cw = (c1w + c2w) / 2; cp = (c1p + c2p) / 2; pw = (p1w + p2w) / 2; ps = (p1s + p2s) / 2
-  printf "pg_clone_vs_pgcopydb / pgbench scale %d (%s), same server, order C P K C P / postgres sink\n", scale, rows
+  cw = (c1w + c2w) / 2; cc = (c1c + c2c) / 2; cp = (c1p + c2p) / 2; pw = (p1w + p2w) / 2; ps = (p1s + p2s) / 2
+  printf "pg_clone_vs_pgcopydb / pgbench scale %d (%s), same server, order C P K C P Q / postgres sink\n", scale, rows
   printf "pgcopydb_wall_seconds %.2f and %.2f (mean %.2f)\n", c1w, c2w, cw
-  printf "pgcopydb_copy_seconds %.2f and %.2f (COPY, cumulative; its summary rounds to 1 s above 10 s)\n", c1c, c2c
+  printf "pgcopydb_copy_seconds %.2f and %.2f (COPY, cumulative; its summary rounds to 1 s above 10 s; mean %.2f)\n", c1c, c2c, cc
   printf "pgcopydb_data_phase_seconds %.2f and %.2f (COPY + CREATE INDEX + VACUUM, wall clock; mean %.2f)\n", c1p, c2p, cp
-  printf "pg2sr_wall_seconds %.2f and %.2f (mean %.2f)\n", p1w, p2w, pw
-  printf "pg2sr_snapshot_seconds %.2f and %.2f (start to the last table done, key included; mean %.2f)\n", p1s, p2s, ps
+  printf "pg2sr_wall_seconds %.2f and %.2f (parallelism %d; mean %.2f)\n", p1w, p2w, par, pw
+  printf "pg2sr_copy_seconds %.2f and %.2f (start to the last chunk durable in the target; mean %.2f)\n", p1s, p2s, ps
+  printf "pg2sr_key_seconds %.2f and %.2f (primary key of pgbench_accounts built after the copy)\n", p1k, p2k
   printf "ratio_wall_pg2sr_to_pgcopydb %.2f (target <= 1)\n", pw / cw
-  printf "ratio_copy_phase_pg2sr_to_pgcopydb %.2f (snapshot / data phase)\n", ps / cp
-  printf "keyed_copy_seconds %.2f (psql \\copy piped into the table with its key; pg2sr snapshot / it: %.2f)\n", kc, ps / kc
+  printf "ratio_copy_pg2sr_to_pgcopydb %.2f (copy phases: pg2sr start to last chunk / pgcopydb COPY)\n", ps / cc
+  printf "ratio_copy_and_key_pg2sr_to_pgcopydb_data_phase %.2f\n", (ps + (p1k + p2k) / 2) / cp
+  printf "pg2sr_parallelism_2 wall %.2f, copy %.2f, key %.2f, peak_rss_mib %.1f (ratio wall %.2f)\n", qw, qs, qk, qm / 1024, qw / cw
+  printf "keyed_copy_seconds %.2f (psql \\copy piped into the table with its key: the floor of keeping the key during the load)\n", kc
   printf "pg2sr_rows_per_sec %.0f, cpu_seconds %.2f and %.2f, peak_rss_mib %.1f and %.1f\n",
     accounts / pw, p1cpu, p2cpu, p1m / 1024, p2m / 1024
   printf "updates_seconds %.2f (1,000,000 updates in 100 transactions, pg2sr streaming)\n", ue - us

@@ -144,6 +144,50 @@ BOOST_FIXTURE_TEST_CASE(one_load_per_table_in_flight_and_tables_in_parallel, pip
   BOOST_TEST(script.max_outstanding_per_table == 1);
 }
 
+// The chunker reads more only once its chunks are durable: a completed chunk's rows go to
+// the loader at once, not at max_rows or flush_interval (which would stall the snapshot
+// whenever the chunks in flight hold fewer rows than a batch).
+BOOST_FIXTURE_TEST_CASE(a_completed_snapshot_chunk_is_loaded_without_waiting_for_a_full_batch, pipeline_fixture) {
+  batcher_settings s;
+  s.max_rows = 1000;
+  s.flush_interval = std::chrono::hours(1);
+  auto loader = caf::actor_cast<loader_actor>(sys.spawn(scripted_loader, &script));
+  auto snapshot_batcher = sys.spawn(batcher, s, std::vector<loader_actor>{loader}, checkpoint_handle, &metrics);
+  sched.run();
+  struct stop_at_exit {  // also when a check fails: the actor system waits for every actor
+    caf::actor a, b;
+    ~stop_at_exit() {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+    }
+  } stop{caf::actor_cast<caf::actor>(snapshot_batcher), caf::actor_cast<caf::actor>(loader)};
+  static const std::string keys = "1234";
+  auto rows = std::make_shared<change_batch>();
+  rows->relations.push_back(relations[0]);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    change_event ins;
+    ins.op = change_op::insert;
+    ins.relid = relations[0]->relid;
+    ins.relation = relations[0].get();
+    ins.new_begin = static_cast<std::uint32_t>(rows->values.size());
+    ins.new_count = 1;
+    rows->values.push_back({value_kind::text, std::string_view(keys).substr(i, 1)});
+    rows->events.push_back(ins);
+  }
+  event_batch_msg first{rows, 1, 100, 0, 2};
+  first.snapshot_rows = true;
+  caf::anon_send(snapshot_batcher, first);
+  sched.run();
+  BOOST_TEST(script.calls.empty());  // the chunk is not complete: its rows wait for more
+  event_batch_msg last{rows, 3, 100, 2, 4};
+  last.snapshot_rows = true;
+  last.completes = chunk_ref{relations[0]->relid, 0};
+  caf::anon_send(snapshot_batcher, last);
+  sched.run();
+  BOOST_REQUIRE_EQUAL(script.calls.size(), 1u);
+  BOOST_TEST(script.calls[0].batch->rows.size() == 4u);
+}
+
 BOOST_FIXTURE_TEST_CASE(out_of_order_ack_does_not_pass_an_unapplied_transaction, pipeline_fixture) {
   send_three_transactions();
   std::size_t t1 = script.calls[0].batch->relid == 16384 ? 0 : 1;

@@ -1,0 +1,38 @@
+// A target table pg2sr created for a snapshot gets its primary key after the rows are in,
+// as pg_dump and pgcopydb do: COPY into a table without index is about twice as fast, and
+// one sorted index build beats five million index inserts. pg2sr.deferred_keys holds the
+// key of such a table (per pipeline) until it is built.
+//
+// While a key is deferred only snapshot rows enter the table (COPY): the first batch of the
+// stream for it builds the key first, and so does the end of the snapshot. Snapshot rows of
+// one key can then be in twice only when a chunk was read again after a restart; no stream
+// change was applied in between, so both copies hold the row as it was before any change
+// still to come, and the build keeps one of them.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "actors/pg_connection.hpp"
+
+namespace pg2sr::actors {
+
+// pg2sr.deferred_keys itself is created with pg2sr.applied (engine/postgres_target.hpp).
+
+/// Records that `table_name` (schema.table) gets PRIMARY KEY (`key_columns`, quoted and
+/// comma-separated) once its snapshot is in; in the caller's transaction.
+void defer_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,
+               const std::string& key_columns);
+
+/// The deferred key of `table_name`, if any. `lock`: FOR SHARE, held to the end of the
+/// caller's transaction, so that no build runs meanwhile.
+std::optional<std::string> deferred_key(pg_connection& target, const std::string& pipeline,
+                                        const std::string& table_name, bool lock);
+
+/// Builds the deferred key of `table_name` (`table_sql`: its quoted name) in one transaction
+/// of its own, removing the extra copies of rows loaded twice; true when it built one
+/// (false: there was none, or another session built it first).
+bool build_deferred_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,
+                        const std::string& table_sql);
+
+}  // namespace pg2sr::actors
