@@ -231,10 +231,13 @@ BOOST_AUTO_TEST_CASE(reports_unreadable_file) {
 BOOST_AUTO_TEST_CASE(postgres_sink_reads_its_keys_and_refuses_the_source_database_and_binary) {
   const std::string source = "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"app\"\nuser = \"r\"\n";
   auto cfg = load_string(source + "[sink]\nkind = \"postgres\"\ndbname = \"copy\"\nuser = \"w\"\ncreate_tables = true\n"
-                                  "add_columns = true\nmax_concurrent_loads = 8\n",
+                                  "add_columns = true\nmax_concurrent_loads = 8\nkey_after_snapshot = false\n",
                          "p.toml");
   BOOST_TEST(cfg.sink.postgres.connection.dbname == "copy");
   BOOST_TEST(cfg.sink.postgres.create_tables);
+  BOOST_TEST(!cfg.sink.postgres.key_after_snapshot);
+  BOOST_TEST(load_string(source + "[sink]\nkind = \"postgres\"\ndbname = \"copy\"\nuser = \"w\"\n", "p.toml")
+                 .sink.postgres.key_after_snapshot);
   BOOST_TEST(cfg.sink.postgres.add_columns);
   BOOST_TEST(cfg.sink.postgres.max_concurrent_loads == 8);
   auto p = problems_of(source + "binary = true\n[sink]\nkind = \"postgres\"\ndbname = \"app\"\nuser = \"w\"\n"
