@@ -34,30 +34,41 @@ bool due(const batcher_state& st, const batcher_state::table_slot& slot, clock_t
          st.outstanding_bytes * 2 >= st.settings.capacity_bytes;
 }
 
-void on_ack(self_ptr self, std::size_t loader_index, const load_ack& ack);
+void on_ack(self_ptr self, std::size_t loader_index, std::uint64_t batch_id, const load_ack& ack);
 
-// Sends every table's next batch to a free loader, at most one load per table.
+// Whether a table may start another load: none in flight, or only snapshot-only ones and
+// room for one more of them.
+bool may_load_beside(const batcher_state& st, const batcher_state::table_slot& slot) {
+  if (slot.in_flight.empty()) return true;
+  return slot.in_flight.size() < st.settings.snapshot_loads_per_table &&
+         std::all_of(slot.in_flight.begin(), slot.in_flight.end(), [](const auto& l) { return l.snapshot_rows_only; });
+}
+
+// Sends tables' next batches to free loaders: one load per table at a time, or several
+// batches of snapshot rows alone.
 void dispatch(self_ptr self) {
   auto& st = self->state;
   auto now = clock_type::now();
   for (auto& [relid, slot] : st.tables) {
-    if (slot.in_flight_first_position != 0) continue;
-    if (slot.queued.empty() && due(st, slot, now)) take(st, slot);
-    if (slot.queued.empty()) continue;
-    auto free = std::find(st.loader_busy.begin(), st.loader_busy.end(), false);
-    if (free == st.loader_busy.end()) return;
-    std::size_t index = static_cast<std::size_t>(free - st.loader_busy.begin());
-    st.loader_busy[index] = true;
-    std::shared_ptr<const load_batch> batch = std::move(slot.queued.front());
-    slot.queued.pop_front();
-    slot.in_flight_first_position = batch->first_position;
-    self->request(st.loaders[index], caf::infinite, load_request{batch})
-        .then([=](load_ack& ack) { on_ack(self, index, ack); },
-              [=](caf::error& err) {
-                self->quit(make_pipeline_error(pipeline_errc::load_failed,
-                                               "loading " + batch->relation->qualified_name() + " failed: " +
-                                                   describe(err)));
-              });
+    while (may_load_beside(st, slot)) {
+      if (slot.queued.empty() && due(st, slot, now)) take(st, slot);
+      if (slot.queued.empty()) break;
+      if (!slot.in_flight.empty() && !slot.queued.front()->snapshot_rows_only) break;
+      auto free = std::find(st.loader_busy.begin(), st.loader_busy.end(), false);
+      if (free == st.loader_busy.end()) return;
+      std::size_t index = static_cast<std::size_t>(free - st.loader_busy.begin());
+      st.loader_busy[index] = true;
+      std::shared_ptr<const load_batch> batch = std::move(slot.queued.front());
+      slot.queued.pop_front();
+      slot.in_flight.push_back({batch->id, batch->first_position, batch->snapshot_rows_only});
+      self->request(st.loaders[index], caf::infinite, load_request{batch})
+          .then([=](load_ack& ack) { on_ack(self, index, batch->id, ack); },
+                [=](caf::error& err) {
+                  self->quit(make_pipeline_error(pipeline_errc::load_failed,
+                                                 "loading " + batch->relation->qualified_name() + " failed: " +
+                                                     describe(err)));
+                });
+    }
   }
 }
 
@@ -65,7 +76,8 @@ void dispatch(self_ptr self) {
 std::uint64_t compute_frontier(const batcher_state& st) {
   std::uint64_t f = st.next_position;
   for (const auto& [relid, slot] : st.tables) {
-    if (slot.in_flight_first_position != 0) f = std::min(f, slot.in_flight_first_position);
+    if (!slot.in_flight.empty())
+      for (const auto& l : slot.in_flight) f = std::min(f, l.first_position);
     else if (!slot.queued.empty()) f = std::min(f, slot.queued.front()->first_position);
     else if (!slot.compactor->empty()) f = std::min(f, slot.compactor->first_position());
   }
@@ -74,7 +86,7 @@ std::uint64_t compute_frontier(const batcher_state& st) {
 
 bool idle(const batcher_state& st) {
   for (const auto& [relid, slot] : st.tables)
-    if (slot.in_flight_first_position != 0 || !slot.queued.empty() || !slot.compactor->empty()) return false;
+    if (!slot.in_flight.empty() || !slot.queued.empty() || !slot.compactor->empty()) return false;
   return true;
 }
 
@@ -107,10 +119,10 @@ void report(self_ptr self) {
   }
 }
 
-void on_ack(self_ptr self, std::size_t loader_index, const load_ack& ack) {
+void on_ack(self_ptr self, std::size_t loader_index, std::uint64_t batch_id, const load_ack& ack) {
   auto& st = self->state;
   st.loader_busy[loader_index] = false;
-  st.tables[ack.relid].in_flight_first_position = 0;
+  std::erase_if(st.tables[ack.relid].in_flight, [&](const auto& l) { return l.batch_id == batch_id; });
   st.metrics->rows_loaded.fetch_add(ack.rows, std::memory_order_relaxed);
   st.metrics->loads.fetch_add(1, std::memory_order_relaxed);
   st.prepared.insert(st.prepared.end(), ack.prepared.begin(), ack.prepared.end());

@@ -1,6 +1,7 @@
 // Batcher actor: per-table buffers of compacted rows, flushed to the loaders at max_rows,
 // max_bytes or flush_interval; one load in flight per table (so loads commit in order),
-// different tables in parallel. It grants its upstream `capacity_bytes` of credit and
+// different tables in parallel. Batches of snapshot rows alone touch disjoint keys: up to
+// `snapshot_loads_per_table` of them load at once (nothing else of the table meanwhile). It grants its upstream `capacity_bytes` of credit and
 // returns a batch's bytes only once every event in it is durable.
 #pragma once
 
@@ -21,13 +22,18 @@ struct batcher_settings {
   std::uint64_t max_bytes = 16ull << 20;
   std::chrono::microseconds flush_interval = std::chrono::seconds(1);
   std::uint64_t capacity_bytes = 64ull << 20;  ///< decoded bytes the batcher may hold (buffered + loading)
+  std::size_t snapshot_loads_per_table = 1;    ///< snapshot-only batches of one table loading at once
 };
 
 struct batcher_state {
   struct table_slot {
     std::unique_ptr<table_compactor> compactor;          ///< rows still accumulating
+    struct loading {
+      std::uint64_t batch_id = 0, first_position = 0;
+      bool snapshot_rows_only = false;
+    };
     std::deque<std::shared_ptr<load_batch>> queued;      ///< taken, waiting for the load before them
-    std::uint64_t in_flight_first_position = 0;          ///< 0 = nothing in flight
+    std::vector<loading> in_flight;                      ///< at most one, or snapshot-only ones
     std::chrono::steady_clock::time_point first_event_at;
     /// It holds the last rows of a snapshot chunk: the chunker waits for them to be durable
     /// before it reads more, so they go now rather than at max_rows or flush_interval.

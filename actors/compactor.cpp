@@ -100,6 +100,7 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
                           std::uint64_t position) {
   auto& b = *batch_;
   note(source, e, position);
+  b.snapshot_rows_only = false;
   tuple new_values = source->new_tuple(e);
   tuple old_values = source->old_tuple(e);
 

@@ -36,6 +36,9 @@ struct load_batch {
   std::uint32_t relid = 0;
   std::shared_ptr<const relation_schema> relation;  ///< one schema per batch (a new R starts a new batch)
   bool truncate_first = false;  ///< a TRUNCATE came before `rows`
+  /// Every row is a snapshot row (no stream change): its keys are in no other batch, so it
+  /// may load beside the table's other such batches.
+  bool snapshot_rows_only = true;
   lsn_t truncate_lsn = 0, truncate_commit_lsn = 0;  ///< that TRUNCATE's WAL position and commit LSN
   std::vector<load_row> rows;
   std::uint64_t first_position = 0, last_position = 0;  ///< stream positions of its events

@@ -519,6 +519,10 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   bs.max_bytes = cfg.batch.max_bytes;
   bs.flush_interval = cfg.batch.flush_interval;
   bs.capacity_bytes = cfg.pipeline.max_in_flight_bytes;
+  // A PostgreSQL target takes a table's snapshot chunks in two sessions: one COPY session
+  // would be the snapshot's bound.
+  if (cfg.sink.kind == config::sink_kind::postgres)
+    bs.snapshot_loads_per_table = static_cast<std::size_t>(std::min(2, cfg.sink.postgres.max_concurrent_loads));
   auto batch = system.spawn(batcher, bs, loaders, checkpointer, &metrics);
   bool snapshot_only = cfg.snapshot.mode == config::snapshot_mode::snapshot_only;
   auto merge = system.spawn(watermark, batch, snapshot_only);

@@ -151,8 +151,19 @@ std::vector<planned_chunk> key_chunks(actors::pg_connection& conn, const std::st
                                       std::uint64_t chunk_rows, std::uint64_t& total_rows) {
   bool integer = keys.size() == 1 && is_integer_type(key_type);
   auto k = quote_ident(keys[0]);
-  auto stats = conn.query("SELECT count(*)::text, " + (keys.size() == 1 ? "count(" + k + ")::text" : "NULL") +
-                          (integer ? ", min(" + k + ")::text, max(" + k + ")::text" : "") + " FROM " + table)[0];
+  // A large table with an integer key is cut by value from min and max (index endpoints)
+  // and its row count as the statistics have it: an exact count(*) would scan all of it
+  // before the first chunk.
+  auto estimate = to_u64(*conn.query("SELECT greatest(reltuples, 0)::int8::text FROM pg_class WHERE oid = $1::regclass",
+                                     {table})[0][0]);
+  actors::pg_row stats;
+  if (integer && !nullable && estimate >= 10 * chunk_rows)
+    stats = conn.query("SELECT $1::text, $1::text, min(" + k + ")::text, max(" + k + ")::text FROM " + table,
+                       {std::to_string(estimate)})[0];
+  if (!stats.empty() && !stats[2]) stats.clear();  // emptied since the statistics: count it
+  if (stats.empty())
+    stats = conn.query("SELECT count(*)::text, " + (keys.size() == 1 ? "count(" + k + ")::text" : "NULL") +
+                       (integer ? ", min(" + k + ")::text, max(" + k + ")::text" : "") + " FROM " + table)[0];
   total_rows = to_u64(stats[0]);
   if (total_rows == 0) return {{0, "(TRUE)", "all rows (empty when planned)", 0}};
   std::uint64_t keyed = stats[1] ? to_u64(stats[1]) : total_rows;

@@ -2,10 +2,9 @@
 # name: pg_clone_vs_pgcopydb / description: clone pgbench scale 50 (5M accounts) from one
 # database to another on the same server: `pgcopydb clone --table-jobs 2 --index-jobs 2`
 # and pg2sr (snapshot_only, sink postgres with create_tables: keys built after the rows, as
-# pgcopydb does), order C P K C P Q, where P runs with one chunk reader (PG2SR_PARALLELISM,
-# default 1: source and target share the 2 cores, and one reader keeps the target's COPY
-# session fed), Q with 2, and K is one psql \copy piped into the table with its key already
-# there (the floor of a loader that keeps the key during the load); then 1,000,000 updates
+# pgcopydb does), order C P K C P Q, where P runs at the default parallelism (2 chunk
+# readers, 2 target sessions; PG2SR_PARALLELISM), Q with one reader for reference, and K is
+# one psql \copy piped into the table with its key already there (the floor of a loader that keeps the key during the load); then 1,000,000 updates
 # (100 transactions of 10,000 rows) streamed through the second pg2sr pipeline / group:
 # postgres sink
 # Prints wall times, each tool's copy phase, the ratios, the catch-up time after the
@@ -15,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pg2sr=${PG2SR_BINARY:-$root/build/engine/pg2sr}
 scale=${1:-50}
-parallelism=${PG2SR_PARALLELISM:-1}
+parallelism=${PG2SR_PARALLELISM:-2}
 bin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d /tmp/pg2sr-clone.XXXXXX)
 bash "$root/scripts/pg-cluster.sh" start "$work/pg" >/dev/null
@@ -119,7 +118,7 @@ read -r c2_wall c2_copy c2_phase <<<"$(copydb_run 2)"
 read -r p2_wall p2_snap p2_key p2_cpu p2_rss <<<"$(pg2sr_run 2)"
 sql src "SELECT pg_drop_replication_slot('pg2sr_clone2')" >/dev/null
 sql src "DROP PUBLICATION pg2sr_clone2"
-read -r q_wall q_snap q_key q_cpu q_rss <<<"$(pg2sr_run 3 2)"
+read -r q_wall q_snap q_key q_cpu q_rss <<<"$(pg2sr_run 3 1)"
 for db in copydb_1 pg2sr_1 copydb_2 pg2sr_2 pg2sr_3; do
   got=$(counts "$db")
   [[ $got == "$source_counts" ]] || { echo "row counts of $db: $got, source: $source_counts" >&2; exit 1; }
@@ -172,7 +171,7 @@ awk -v scale="$scale" -v accounts="$accounts" -v rows="${source_counts%, }" -v p
   printf "ratio_wall_pg2sr_to_pgcopydb %.2f (target <= 1)\n", pw / cw
   printf "ratio_copy_pg2sr_to_pgcopydb %.2f (copy phases: pg2sr start to last chunk / pgcopydb COPY)\n", ps / cc
   printf "ratio_copy_and_key_pg2sr_to_pgcopydb_data_phase %.2f\n", (ps + (p1k + p2k) / 2) / cp
-  printf "pg2sr_parallelism_2 wall %.2f, copy %.2f, key %.2f, peak_rss_mib %.1f (ratio wall %.2f)\n", qw, qs, qk, qm / 1024, qw / cw
+  printf "pg2sr_parallelism_1 wall %.2f, copy %.2f, key %.2f, peak_rss_mib %.1f (ratio wall %.2f)\n", qw, qs, qk, qm / 1024, qw / cw
   printf "keyed_copy_seconds %.2f (psql \\copy piped into the table with its key: the floor of keeping the key during the load)\n", kc
   printf "pg2sr_rows_per_sec %.0f, cpu_seconds %.2f and %.2f, peak_rss_mib %.1f and %.1f\n",
     accounts / pw, p1cpu, p2cpu, p1m / 1024, p2m / 1024

@@ -144,6 +144,56 @@ BOOST_FIXTURE_TEST_CASE(one_load_per_table_in_flight_and_tables_in_parallel, pip
   BOOST_TEST(script.max_outstanding_per_table == 1);
 }
 
+namespace {
+
+// Inserts of `keys` (one character each) into `rel`, then a commit at `commit` if not 0.
+std::shared_ptr<change_batch> inserts(const std::shared_ptr<relation_schema>& rel, std::string_view keys,
+                                      lsn_t commit = 0) {
+  auto rows = std::make_shared<change_batch>();
+  rows->relations.push_back(rel);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    change_event ins;
+    ins.op = change_op::insert;
+    ins.relid = rel->relid;
+    ins.relation = rel.get();
+    ins.new_begin = static_cast<std::uint32_t>(rows->values.size());
+    ins.new_count = 1;
+    rows->values.push_back({value_kind::text, keys.substr(i, 1)});
+    rows->events.push_back(ins);
+  }
+  if (commit != 0) {
+    change_event c;
+    c.op = change_op::commit;
+    c.end_lsn = commit;
+    rows->events.push_back(c);
+  }
+  return rows;
+}
+
+// A second batcher with its own settings and loaders, stopped at the end of the test (also
+// when a check fails: the actor system waits for every actor).
+struct own_batcher {
+  std::vector<caf::actor> actors;
+  batcher_actor handle;
+  own_batcher(pipeline_fixture& f, const batcher_settings& s, std::size_t loaders) {
+    std::vector<loader_actor> ls;
+    for (std::size_t i = 0; i < loaders; ++i) {
+      actors.push_back(f.sys.spawn(scripted_loader, &f.script));
+      ls.push_back(caf::actor_cast<loader_actor>(actors.back()));
+    }
+    handle = f.sys.spawn(batcher, s, ls, f.checkpoint_handle, &f.metrics);
+    actors.push_back(caf::actor_cast<caf::actor>(handle));
+    f.sched.run();
+  }
+  ~own_batcher() {
+    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+};
+
+const std::string digits = "123456789";
+
+}  // namespace
+
 // The chunker reads more only once its chunks are durable: a completed chunk's rows go to
 // the loader at once, not at max_rows or flush_interval (which would stall the snapshot
 // whenever the chunks in flight hold fewer rows than a batch).
@@ -151,41 +201,46 @@ BOOST_FIXTURE_TEST_CASE(a_completed_snapshot_chunk_is_loaded_without_waiting_for
   batcher_settings s;
   s.max_rows = 1000;
   s.flush_interval = std::chrono::hours(1);
-  auto loader = caf::actor_cast<loader_actor>(sys.spawn(scripted_loader, &script));
-  auto snapshot_batcher = sys.spawn(batcher, s, std::vector<loader_actor>{loader}, checkpoint_handle, &metrics);
-  sched.run();
-  struct stop_at_exit {  // also when a check fails: the actor system waits for every actor
-    caf::actor a, b;
-    ~stop_at_exit() {
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
-    }
-  } stop{caf::actor_cast<caf::actor>(snapshot_batcher), caf::actor_cast<caf::actor>(loader)};
-  static const std::string keys = "1234";
-  auto rows = std::make_shared<change_batch>();
-  rows->relations.push_back(relations[0]);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    change_event ins;
-    ins.op = change_op::insert;
-    ins.relid = relations[0]->relid;
-    ins.relation = relations[0].get();
-    ins.new_begin = static_cast<std::uint32_t>(rows->values.size());
-    ins.new_count = 1;
-    rows->values.push_back({value_kind::text, std::string_view(keys).substr(i, 1)});
-    rows->events.push_back(ins);
-  }
+  own_batcher b(*this, s, 1);
+  auto rows = inserts(relations[0], std::string_view(digits).substr(0, 4));
   event_batch_msg first{rows, 1, 100, 0, 2};
   first.snapshot_rows = true;
-  caf::anon_send(snapshot_batcher, first);
+  caf::anon_send(b.handle, first);
   sched.run();
   BOOST_TEST(script.calls.empty());  // the chunk is not complete: its rows wait for more
   event_batch_msg last{rows, 3, 100, 2, 4};
   last.snapshot_rows = true;
   last.completes = chunk_ref{relations[0]->relid, 0};
-  caf::anon_send(snapshot_batcher, last);
+  caf::anon_send(b.handle, last);
   sched.run();
   BOOST_REQUIRE_EQUAL(script.calls.size(), 1u);
   BOOST_TEST(script.calls[0].batch->rows.size() == 4u);
+}
+
+// Batches of snapshot rows alone hold disjoint keys: they load side by side (up to
+// snapshot_loads_per_table), and the table's next stream batch waits for all of them.
+BOOST_FIXTURE_TEST_CASE(snapshot_batches_load_side_by_side_and_the_stream_waits_for_them, pipeline_fixture) {
+  batcher_settings s;
+  s.max_rows = 1;  // a batch is cut whenever none is waiting: [1], [2, 3]
+  s.snapshot_loads_per_table = 2;
+  own_batcher b(*this, s, 3);
+  event_batch_msg chunk{inserts(relations[0], std::string_view(digits).substr(0, 3)), 1, 100};
+  chunk.snapshot_rows = true;
+  chunk.completes = chunk_ref{relations[0]->relid, 0};
+  caf::anon_send(b.handle, chunk);
+  sched.run();
+  BOOST_REQUIRE_EQUAL(script.calls.size(), 2u);
+  BOOST_TEST(script.max_outstanding_per_table == 2);
+  BOOST_TEST(script.calls[0].batch->snapshot_rows_only);
+  BOOST_TEST(script.calls[1].batch->snapshot_rows_only);
+  caf::anon_send(b.handle, event_batch_msg{inserts(relations[0], std::string_view(digits).substr(3, 1), 0x500), 4, 100});
+  sched.run();
+  ack(0);
+  BOOST_TEST(script.calls.size() == 2u);  // the stream batch waits for the snapshot batch still loading
+  ack(1);
+  BOOST_REQUIRE_EQUAL(script.calls.size(), 3u);
+  BOOST_TEST(!script.calls[2].batch->snapshot_rows_only);
+  BOOST_TEST(script.max_outstanding_per_table == 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(out_of_order_ack_does_not_pass_an_unapplied_transaction, pipeline_fixture) {

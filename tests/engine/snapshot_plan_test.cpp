@@ -87,6 +87,18 @@ BOOST_AUTO_TEST_CASE(even_integer_keys_split_by_arithmetic) {
   check_chunks(db, "t", plan, 2500, 2500);
 }
 
+// A large table is not counted before its first chunk: its statistics give the row count,
+// its index min and max the ranges (here the statistics are behind a delete).
+BOOST_AUTO_TEST_CASE(a_large_integer_keyed_table_is_planned_from_its_statistics) {
+  database db("estimated");
+  db.conn.exec("CREATE TABLE t (id int4 PRIMARY KEY); INSERT INTO t SELECT g FROM generate_series(1, 20000) g; "
+               "ANALYZE t; DELETE FROM t WHERE id > 15000");
+  auto plan = plan_table(db.conn, db.table("t"), "", 1000);
+  BOOST_TEST(plan.estimated_rows == 20000u);  // as ANALYZE saw it: no count(*)
+  BOOST_REQUIRE_MESSAGE(plan.chunks.size() == 20u, dump(plan));  // 20000 / 1000 ranges over [1, 15000]
+  check_chunks(db, "t", plan, 750, 750);
+}
+
 BOOST_AUTO_TEST_CASE(negative_integer_keys_split_by_arithmetic) {
   database db("negative");
   db.conn.exec("CREATE TABLE t (id int4 PRIMARY KEY); INSERT INTO t SELECT g FROM generate_series(-5000, -1) g");
