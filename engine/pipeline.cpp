@@ -649,16 +649,15 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   status_line status(metrics, cfg.pipeline.name, cfg.pipeline.state_dir);
   status.log();
   auto next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
-  // A PostgreSQL target created by pg2sr gets its deferred primary keys, then the source's
-  // other indexes, once the snapshot is in.
-  bool indexes_pending = cfg.sink.kind == config::sink_kind::postgres && cfg.sink.postgres.create_tables &&
-                         cfg.source.kind == config::source_kind::postgres;
+  // A PostgreSQL target gets its deferred primary keys once the snapshot is in, and with
+  // create_tables the source's other indexes.
+  bool indexes_pending = cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::postgres;
   bool keys_built = true;
   auto create_indexes_after_snapshot = [&] {
     if (!indexes_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
     indexes_pending = false;
     keys_built = build_deferred_keys(cfg, selected);
-    create_target_indexes(cfg, selected);
+    if (cfg.sink.postgres.create_tables) create_target_indexes(cfg, selected);
   };
   int exit_code = -1;
   std::uint64_t final_lsn = 0;
