@@ -390,9 +390,8 @@ bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_se
   if (copies_straight_in(batch)) {
     conn.exec("BEGIN");
     if (deferred_key(conn, settings.pipeline, target.name, true)) {  // no build until COMMIT
-      bool whole_row = false;
-      copy_rows_into_target(conn, *batch.relation, target, key_of(*batch.relation, target, whole_row), batch,
-                            st.copy_buffer);
+      // As they come: no index to keep compact, the key's build sorts them.
+      copy_rows_into_target(conn, *batch.relation, target, {}, batch, st.copy_buffer);
       conn.exec("COMMIT");
       return true;
     }
