@@ -37,6 +37,12 @@ bool build_deferred_key(pg_connection& target, const std::string& pipeline, cons
       return false;
     }
     const std::string& key = *rows[0][0];
+    if (!target.query("SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'", {table_sql})
+             .empty()) {  // somebody added one meanwhile
+      target.query("DELETE FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2", {pipeline, table_name});
+      target.exec("COMMIT");
+      return false;
+    }
     std::string add = "ALTER TABLE " + table_sql + " ADD PRIMARY KEY (" + key + "), RESET (autovacuum_enabled)";
     spdlog::info("target: {} (the snapshot rows are in)", add);
     target.exec("SAVEPOINT pg2sr_key");
@@ -58,12 +64,16 @@ bool build_deferred_key(pg_connection& target, const std::string& pipeline, cons
     target.exec("COMMIT");
     spdlog::info("target: primary key of {} built in {:.2f} s{}", table_name,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), removed);
-    target.exec("ANALYZE " + table_sql);  // plans for the new table now, not at autovacuum's turn
-    return true;
   } catch (...) {
     if (PQstatus(target.get()) == CONNECTION_OK) PQclear(PQexec(target.get(), "ROLLBACK"));
     throw;
   }
+  try {
+    target.exec("ANALYZE " + table_sql);  // plans for the new table now, not at autovacuum's turn
+  } catch (const pg_error& e) {
+    spdlog::warn("target: ANALYZE {}: {}; autovacuum will do it", table_name, e.what());
+  }
+  return true;
 }
 
 }  // namespace pg2sr::actors

@@ -317,10 +317,8 @@ void copy_staged(pg_connection& conn, const std::string& staging, const apply_pl
           [&](std::size_t i, std::string& out) { append_copy_row(plan.rows[i], columns, out); });
 }
 
-// Snapshot rows straight into the target, inside a savepoint: true once they are in. A key
-// already there (the stream inserted it first, or a chunk is read again after a crash)
-// fails the COPY with a unique violation: rolled back to the savepoint, false, and the
-// caller upserts through the staging table instead.
+// Snapshot rows straight into the target table, in the order of an integer `key` (none:
+// as they are).
 void copy_rows_into_target(pg_connection& conn, const relation_schema& rel, const postgres_target& target,
                            const std::vector<std::size_t>& key, const load_batch& batch, std::string& buffer) {
   std::string columns;
@@ -332,6 +330,10 @@ void copy_rows_into_target(pg_connection& conn, const relation_schema& rel, cons
   });
 }
 
+// Snapshot rows straight into the target, inside a savepoint: true once they are in. A key
+// already there (the stream inserted it first, or a chunk is read again after a crash)
+// fails the COPY with a unique violation: rolled back to the savepoint, false, and the
+// caller upserts through the staging table instead.
 bool copy_into_target(pg_connection& conn, const relation_schema& rel, const postgres_target& target,
                       const postgres_staging& staging, const load_batch& batch, std::string& buffer) {
   conn.exec("SAVEPOINT pg2sr_snapshot_rows");
@@ -381,7 +383,6 @@ void write_position(pg_connection& conn, const std::string& pipeline, const std:
 
 // ---- one batch ------------------------------------------------------------------------------
 
-// One attempt: the whole batch and its position in one transaction.
 // A table whose key is deferred: snapshot rows go in as they are (true); any other batch
 // builds the key first (false: the caller goes on with the key there).
 bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_settings& settings,
@@ -406,6 +407,7 @@ bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_se
   return false;
 }
 
+// One attempt: the whole batch and its position in one transaction.
 void apply_once(postgres_loader_state& st, const postgres_loader_settings& settings, const load_batch& batch) {
   if (!st.conn) connect(st, settings);
   const auto& rel = *batch.relation;
