@@ -29,8 +29,8 @@ void take(batcher_state& st, batcher_state::table_slot& slot) {
 bool due(const batcher_state& st, const batcher_state::table_slot& slot, clock_type::time_point now) {
   const auto& c = *slot.compactor;
   if (c.empty()) return false;
-  return st.draining || slot.chunk_completed || c.events() >= st.settings.max_rows || c.bytes() >= st.settings.max_bytes ||
-         now - slot.first_event_at >= st.settings.flush_interval ||
+  return st.draining || slot.chunk_completed || c.events() >= st.settings.max_rows ||
+         c.bytes() >= st.settings.max_bytes || now - slot.first_event_at >= st.settings.flush_interval ||
          st.outstanding_bytes * 2 >= st.settings.capacity_bytes;
 }
 

@@ -651,7 +651,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   auto next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
   // A PostgreSQL target gets its deferred primary keys once the snapshot is in, and with
   // create_tables the source's other indexes.
-  bool indexes_pending = cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::postgres;
+  bool indexes_pending =
+      cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::postgres;
   bool keys_built = true;
   auto create_indexes_after_snapshot = [&] {
     if (!indexes_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
