@@ -213,12 +213,12 @@ void prepare_postgres_target(pg_connection& source, const std::vector<source_tab
       // Autovacuum would scan the table while it loads, and hold up the key's build until
       // it is cancelled (deadlock_timeout later): back on with the key.
       if (!key.empty() && defer_keys) sql += " WITH (autovacuum_enabled = false)";
-      spdlog::info("target {}: {}{}", target_where(cfg), sql,
-                   key.empty() || !defer_keys ? "" : " (its PRIMARY KEY (" + key + ") once the snapshot rows are in)");
       target.exec("BEGIN");
       target.exec(sql);
       if (!key.empty() && defer_keys) actors::defer_key(target, cfg.pipeline.name, t.qualified(), key);
       target.exec("COMMIT");
+      spdlog::info("target {}: {}{}", target_where(cfg), sql,
+                   key.empty() || !defer_keys ? "" : " (its PRIMARY KEY (" + key + ") once the snapshot rows are in)");
     }
     if (!exists_in_target(target, t.schema, t.name)) {
       problems.push_back("target table " + t.qualified() + " does not exist in " + target_where(cfg) +

@@ -170,6 +170,7 @@ struct table_d_pipeline {
     target = connect(cluster().conninfo(name + "_target"));
     p.start_nowait();
     BOOST_REQUIRE_MESSAGE(p.wait_for_log("once the snapshot rows are in)", std::chrono::seconds(30)), p.log());
+    BOOST_REQUIRE(one(target.get(), "SELECT to_regclass('public.d') IS NOT NULL") == "t");  // logged once committed
   }
   int rows() const { return std::stoi(one(target.get(), "SELECT count(*) FROM d")); }
 };
