@@ -1,6 +1,7 @@
 // A target table pg2sr created for a snapshot gets its primary key after the rows are in,
-// as pg_dump and pgcopydb do: COPY into a table without index is about twice as fast, and
-// one sorted index build beats five million index inserts. pg2sr.deferred_keys holds the
+// as pg_dump and pgcopydb do: COPY into a table without index is nearly twice as fast
+// (pgbench_accounts, 5M rows, here: 5 s against 8.8 s), and one sorted index build (1.4 s)
+// beats five million index inserts. pg2sr.deferred_keys holds the
 // key of such a table (per pipeline) until it is built.
 //
 // While a key is deferred only snapshot rows enter the table (COPY): the first batch of the
