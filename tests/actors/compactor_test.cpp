@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "actors/compactor.hpp"
+#include "tests/support/change_events.hpp"
 
 using namespace pg2sr::actors;
 using namespace pg2sr::codecs::pgoutput;
@@ -13,14 +14,8 @@ namespace {
 
 // Builds change events by hand for a table (id key, name, body) under one relation.
 struct fixture {
-  std::shared_ptr<relation_schema> rel = [] {
-    auto r = std::make_shared<relation_schema>();
-    r->relid = 16384;
-    r->nspname = "public";
-    r->relname = "t";
-    r->columns = {{"id", 20, -1, true, "", ""}, {"name", 25, -1, false, "", ""}, {"body", 25, -1, false, "", ""}};
-    return r;
-  }();
+  std::shared_ptr<relation_schema> rel = pg2sr::test::test_relation(
+      16384, "t", {{"id", 20, -1, true, "", ""}, {"name", 25, -1, false, "", ""}, {"body", 25, -1, false, "", ""}});
   std::shared_ptr<change_batch> batch = std::make_shared<change_batch>();
   std::vector<std::string> storage = std::vector<std::string>(1);  // keeps strings stable
   std::uint64_t position = 1;

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "tests/support/change_events.hpp"
 #include "tests/support/deterministic_actors.hpp"
 
 #include <filesystem>
@@ -69,14 +70,8 @@ struct pipeline_fixture : pg2sr::test::deterministic_actors {
 
   pipeline_fixture() {
     std::filesystem::remove_all(dir);
-    for (std::uint32_t relid : {16384u, 16385u}) {
-      auto r = std::make_shared<relation_schema>();
-      r->relid = relid;
-      r->nspname = "public";
-      r->relname = "t" + std::to_string(relid);
-      r->columns = {{"id", 20, -1, true, "", ""}};
-      relations.push_back(r);
-    }
+    for (std::uint32_t relid : {16384u, 16385u})
+      relations.push_back(pg2sr::test::test_relation(relid, "t" + std::to_string(relid), {{"id", 20, -1, true, "", ""}}));
     std::vector<loader_actor> loaders{caf::actor_cast<loader_actor>(sys.spawn(scripted_loader, &script)),
                                       caf::actor_cast<loader_actor>(sys.spawn(scripted_loader, &script))};
     checkpoint_handle = sys.spawn(checkpoint, std::make_shared<checkpoint_store>(dir), checkpoint_state{},
@@ -99,26 +94,16 @@ struct pipeline_fixture : pg2sr::test::deterministic_actors {
     static const std::string keys = "12";
     auto b = std::make_shared<change_batch>();
     for (auto r : relations) b->relations.push_back(r);
-    auto txn = [&](const relation_schema* rel, std::string_view key, lsn_t end) {
+    auto txn = [&](const relation_schema& rel, std::string_view key, lsn_t end) {
       change_event begin;
       begin.op = change_op::begin;
       b->events.push_back(begin);
-      change_event ins;
-      ins.op = change_op::insert;
-      ins.relid = rel->relid;
-      ins.relation = rel;
-      ins.new_begin = static_cast<std::uint32_t>(b->values.size());
-      ins.new_count = 1;
-      b->values.push_back({value_kind::text, key});
-      b->events.push_back(ins);
-      change_event commit;
-      commit.op = change_op::commit;
-      commit.end_lsn = end;
-      b->events.push_back(commit);
+      pg2sr::test::append_insert(*b, rel, key);
+      pg2sr::test::append_commit(*b, end);
     };
-    txn(relations[0].get(), std::string_view(keys).substr(0, 1), 0x100);
-    txn(relations[1].get(), std::string_view(keys).substr(0, 1), 0x200);
-    txn(relations[0].get(), std::string_view(keys).substr(1, 1), 0x300);
+    txn(*relations[0], std::string_view(keys).substr(0, 1), 0x100);
+    txn(*relations[1], std::string_view(keys).substr(0, 1), 0x200);
+    txn(*relations[0], std::string_view(keys).substr(1, 1), 0x300);
     caf::anon_send(batcher_handle, event_batch_msg{b, 1, 1000});
     sched.run();
   }
@@ -151,22 +136,8 @@ std::shared_ptr<change_batch> inserts(const std::shared_ptr<relation_schema>& re
                                       lsn_t commit = 0) {
   auto rows = std::make_shared<change_batch>();
   rows->relations.push_back(rel);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    change_event ins;
-    ins.op = change_op::insert;
-    ins.relid = rel->relid;
-    ins.relation = rel.get();
-    ins.new_begin = static_cast<std::uint32_t>(rows->values.size());
-    ins.new_count = 1;
-    rows->values.push_back({value_kind::text, keys.substr(i, 1)});
-    rows->events.push_back(ins);
-  }
-  if (commit != 0) {
-    change_event c;
-    c.op = change_op::commit;
-    c.end_lsn = commit;
-    rows->events.push_back(c);
-  }
+  for (std::size_t i = 0; i < keys.size(); ++i) pg2sr::test::append_insert(*rows, *rel, keys.substr(i, 1));
+  if (commit != 0) pg2sr::test::append_commit(*rows, commit);
   return rows;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/postgres_apply.hpp"
+#include "tests/support/change_events.hpp"
 
 using namespace pg2sr::actors;
 using namespace pg2sr::codecs::pgoutput;
@@ -15,14 +16,8 @@ namespace {
 
 // A batch of table (id key, name, body) built row by row.
 struct fixture {
-  std::shared_ptr<relation_schema> rel = [] {
-    auto r = std::make_shared<relation_schema>();
-    r->relid = 16384;
-    r->nspname = "public";
-    r->relname = "t";
-    r->columns = {{"id", 20, -1, true, "", ""}, {"name", 25, -1, false, "", ""}, {"body", 25, -1, false, "", ""}};
-    return r;
-  }();
+  std::shared_ptr<relation_schema> rel = pg2sr::test::test_relation(
+      16384, "t", {{"id", 20, -1, true, "", ""}, {"name", 25, -1, false, "", ""}, {"body", 25, -1, false, "", ""}});
   load_batch batch = [this] {
     load_batch b;
     b.relation = rel;

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "tests/support/change_events.hpp"
 #include "tests/support/deterministic_actors.hpp"
 
 #include "actors/watermark.hpp"
@@ -45,7 +46,7 @@ caf::behavior fake_chunker(caf::event_based_actor*, seen* out) {
 
 struct watermark_fixture : pg2sr::test::deterministic_actors {
   seen out;
-  std::shared_ptr<relation_schema> rel = std::make_shared<relation_schema>();
+  std::shared_ptr<relation_schema> rel = pg2sr::test::test_relation(16384, "accounts", {{"aid", 23, -1, true, "", ""}});
   std::shared_ptr<chunk_task> task = std::make_shared<chunk_task>();
   caf::actor batcher_stand_in = sys.spawn(fake_batcher, &out);
   caf::actor chunker_stand_in = sys.spawn(fake_chunker, &out);
@@ -53,10 +54,6 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
   std::deque<std::string> texts;  // the events' values view into these
 
   watermark_fixture() {
-    rel->relid = 16384;
-    rel->nspname = "public";
-    rel->relname = "accounts";
-    rel->columns = {{"aid", 23, -1, true, "", ""}};
     task->ref = chunk_ref{16384, 0};
     task->key_columns = {"aid"};
     task->relation = rel;
@@ -114,14 +111,7 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
     auto b = std::make_shared<change_batch>();
     b->relations.push_back(rel);
     for (const char* key : {"1", "2", "3"}) {
-      change_event ins;
-      ins.op = change_op::insert;
-      ins.relid = rel->relid;
-      ins.relation = rel.get();
-      ins.new_begin = static_cast<std::uint32_t>(b->values.size());
-      ins.new_count = 1;
-      b->values.push_back({value_kind::text, text(key)});
-      b->events.push_back(ins);
+      pg2sr::test::append_insert(*b, *rel, text(key));
     }
     caf::anon_send(merge, chunk_rows_msg{task->watermark_id, b, true, std::move(invisible)});
     sched.run();
