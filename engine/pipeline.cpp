@@ -651,12 +651,12 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   auto next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
   // A PostgreSQL target gets its deferred primary keys once the snapshot is in, and with
   // create_tables the source's other indexes.
-  bool indexes_pending =
+  bool after_snapshot_pending =
       cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::postgres;
   bool keys_built = true;
-  auto create_indexes_after_snapshot = [&] {
-    if (!indexes_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
-    indexes_pending = false;
+  auto finish_target_after_snapshot = [&] {
+    if (!after_snapshot_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
+    after_snapshot_pending = false;
     keys_built = build_deferred_keys(cfg, selected);
     if (cfg.sink.postgres.create_tables) create_target_indexes(cfg, selected);
   };
@@ -673,14 +673,14 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
       },
       caf::after(std::chrono::seconds(1)) >> [&] {
         take_requests();
-        create_indexes_after_snapshot();
+        finish_target_after_snapshot();
         if (std::chrono::steady_clock::now() >= next_status) {
           status.log();
           next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
         }
       });
   for (auto& a : all) self->send_exit(a, caf::exit_reason::user_shutdown);
-  if (exit_code == 0) create_indexes_after_snapshot();
+  if (exit_code == 0) finish_target_after_snapshot();
   if (exit_code == 0 && !keys_built) exit_code = 1;  // said why; the next start builds them
   status.finish(exit_code == 0 ? "stopped" : "failed");
 

@@ -32,8 +32,8 @@ std::vector<std::pair<std::string, std::string>> source_text_settings(pg_connect
 }
 
 void create_state_tables(pg_connection& target) {
-  if (!target.query("SELECT 1 FROM pg_class WHERE oid = to_regclass('pg2sr.applied')").empty() &&
-      !target.query("SELECT 1 FROM pg_class WHERE oid = to_regclass('pg2sr.deferred_keys')").empty())
+  if (*target.query("SELECT count(*) FROM pg_class WHERE oid IN "
+                    "(to_regclass('pg2sr.applied'), to_regclass('pg2sr.deferred_keys'))")[0][0] == "2")
     return;
   target.exec(
       "CREATE SCHEMA IF NOT EXISTS pg2sr; "
@@ -254,7 +254,12 @@ bool build_deferred_keys(const config::pipeline_config& cfg, const std::vector<s
   try {
     pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
     quiet_notices(target);
+    std::set<std::string> deferred;  // usually none: one query, not a transaction per table
+    for (const auto& r : target.query("SELECT table_name FROM pg2sr.deferred_keys WHERE pipeline = $1",
+                                      {cfg.pipeline.name}))
+      deferred.insert(*r[0]);
     for (const auto& t : tables) {
+      if (!deferred.count(t.qualified())) continue;
       try {
         actors::build_deferred_key(target, cfg.pipeline.name, t.qualified(), quote_qualified(t.schema, t.name));
       } catch (const std::exception& e) {
