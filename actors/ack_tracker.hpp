@@ -30,6 +30,9 @@ class ack_tracker {
   std::uint64_t frontier() const { return frontier_; }
   /// Commits and keepalives not yet durable.
   std::size_t pending() const { return marks_.size(); }
+  /// Whether a commit or keepalive not yet durable lies strictly between the two positions:
+  /// one after an event's position is the end of that event's transaction.
+  bool pending_mark_between(std::uint64_t after, std::uint64_t before) const;
 
   /// Starts from a durable LSN persisted earlier.
   void restore(std::uint64_t durable_lsn) { durable_lsn_ = durable_lsn; }

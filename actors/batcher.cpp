@@ -148,7 +148,7 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
         slot.compactor = std::make_unique<table_compactor>(*it);
       }
       if (slot.compactor->empty()) slot.first_event_at = now;
-      if (msg.snapshot_rows) slot.compactor->add_unique(batch, e, position);
+      if (msg.snapshot_rows) slot.compactor->add_unique(batch, e, position, msg.chunk);
       else slot.compactor->add(batch, e, position);
       // Cut here, not only in dispatch(): one incoming batch may hold many loads' worth.
       if (slot.compactor->events() >= st.settings.max_rows && slot.queued.empty()) take(st, slot);

@@ -60,23 +60,6 @@ void commit_recorded(self_ptr self) {
           [=](caf::error& err) { self->quit(err); });
 }
 
-// A prepared load is recorded once every row of it is below the durable LSN (a replay
-// would not send them again) and every handed-over chunk of its table is durable (a
-// restart would not read them again): then committing it can never double a row.
-void record_prepared(self_ptr self, std::uint64_t frontier) {
-  auto& st = self->state;
-  auto recordable = [&](const prepared_load& p) {
-    if (p.commit_lsn > st.tracker.durable_lsn() || p.last_position >= frontier) return false;
-    return std::none_of(st.chunk_marks.begin(), st.chunk_marks.end(),
-                        [&](const chunk_mark& m) { return m.chunk.relid == p.relid; });
-  };
-  auto split = std::stable_partition(st.awaiting.begin(), st.awaiting.end(), [&](const auto& p) { return !recordable(p); });
-  if (split == st.awaiting.end()) return;
-  st.persisted.prepared.insert(st.persisted.prepared.end(), split, st.awaiting.end());
-  st.awaiting.erase(split, st.awaiting.end());
-  st.dirty = true;
-}
-
 void mark_chunk_done(self_ptr self, const chunk_ref& ref) {
   auto& st = self->state;
   auto* table = st.persisted.snapshot.find(ref.relid);
@@ -87,6 +70,52 @@ void mark_chunk_done(self_ptr self, const chunk_ref& ref) {
   if (auto* progress = st.metrics->table(ref.relid)) progress->chunks_done.fetch_add(1, std::memory_order_relaxed);
   if (table->chunks_done() == table->chunks.size())
     spdlog::info("snapshot of {} done: {} chunk(s) durable in the target", table->qualified(), table->chunks.size());
+}
+
+// Whether all of `p` lies below `frontier`: its events, the end of its last transaction,
+// and the whole of every chunk its snapshot rows come from.
+bool whole_below(const checkpoint_actor_state& st, const prepared_load& p, std::uint64_t frontier) {
+  if (p.last_position >= frontier) return false;
+  if (p.commit_lsn != 0 && !st.tracker.pending_mark_between(p.last_position, frontier)) return false;
+  return std::all_of(p.chunks.begin(), p.chunks.end(), [&](const chunk_ref& c) {
+    return std::any_of(st.chunk_marks.begin(), st.chunk_marks.end(),
+                       [&](const chunk_mark& m) { return m.chunk == c && m.position <= frontier; });
+  });
+}
+
+// Moves the durable LSN and the chunks done up to `frontier`, but not past a prepared load
+// that is not recorded: a restart rolls that load back, so it must stream its transactions
+// and read its chunks again. Loads are recorded in stream order, a run of them at once
+// (a chunk's rows may span several loads): each must then be whole below the frontier.
+void settle(self_ptr self, std::uint64_t frontier) {
+  auto& st = self->state;
+  auto& waiting = st.awaiting;
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const prepared_load& a, const prepared_load& b) { return a.first_position < b.first_position; });
+  std::size_t recordable = waiting.size();
+  for (; recordable > 0; --recordable) {
+    std::uint64_t f = recordable < waiting.size() ? std::min(frontier, waiting[recordable].first_position) : frontier;
+    if (std::all_of(waiting.begin(), waiting.begin() + static_cast<std::ptrdiff_t>(recordable),
+                    [&](const prepared_load& p) { return whole_below(st, p, f); }))
+      break;
+  }
+  if (recordable > 0) {
+    auto end = waiting.begin() + static_cast<std::ptrdiff_t>(recordable);
+    st.persisted.prepared.insert(st.persisted.prepared.end(), waiting.begin(), end);
+    waiting.erase(waiting.begin(), end);
+    st.dirty = true;
+  }
+  std::uint64_t held = waiting.empty() ? frontier : std::min(frontier, waiting.front().first_position);
+  // A chunk is done once every row it handed over (all before its mark) is durable.
+  while (!st.chunk_marks.empty() && st.chunk_marks.front().position <= held) {
+    mark_chunk_done(self, st.chunk_marks.front().chunk);
+    if (st.chunker) self->send(st.chunker, chunk_durable_msg{st.chunk_marks.front().chunk});
+    st.chunk_marks.pop_front();
+  }
+  if (st.tracker.advance(held)) {
+    st.dirty = true;
+    st.metrics->durable_lsn.store(st.tracker.durable_lsn(), std::memory_order_relaxed);
+  }
 }
 
 }  // namespace
@@ -107,18 +136,8 @@ checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkp
         auto& st = self->state;
         for (const auto& m : msg.marks) st.tracker.on_commit(m.position, m.lsn);
         st.chunk_marks.insert(st.chunk_marks.end(), msg.chunks.begin(), msg.chunks.end());
-        // A chunk is done once every row it handed over (all before its mark) is durable.
-        while (!st.chunk_marks.empty() && st.chunk_marks.front().position <= msg.frontier) {
-          mark_chunk_done(self, st.chunk_marks.front().chunk);
-          if (st.chunker) self->send(st.chunker, chunk_durable_msg{st.chunk_marks.front().chunk});
-          st.chunk_marks.pop_front();
-        }
-        if (st.tracker.advance(msg.frontier)) {
-          st.dirty = true;
-          st.metrics->durable_lsn.store(st.tracker.durable_lsn(), std::memory_order_relaxed);
-        }
         st.awaiting.insert(st.awaiting.end(), msg.prepared.begin(), msg.prepared.end());
-        record_prepared(self, msg.frontier);
+        settle(self, msg.frontier);
       },
       [=](link_source_msg& link) { self->state.source = link.source; },
       [=](link_chunker_msg& link) { self->state.chunker = link.chunker; },

@@ -3,6 +3,13 @@
 // may acknowledge to PostgreSQL: only what is on disk, so that after a crash PostgreSQL
 // still has every transaction the checkpoint does not cover. With 2PC loads, records the
 // prepared ones in the same file and has them committed once it is written.
+//
+// Exactly once: a restart commits the recorded loads, rolls back the others, streams
+// again from the durable LSN and reads again the chunks not done. So each write holds every
+// prepared load either whole (recorded; its transactions below the durable LSN; its chunks
+// done) or not at all (none of that): the durable LSN and the chunks done stop at the first
+// load not recorded, and a load is recorded only once its transactions have ended and every
+// chunk it holds rows of has been handed over whole, with the loads before it.
 #pragma once
 
 #include <deque>
@@ -26,9 +33,8 @@ struct checkpoint_actor_state {
   pipeline_metrics* metrics = nullptr;
   bool dirty = false;
   std::uint64_t durable_told = 0;  ///< the durable LSN the source was last told
-  /// 2PC (exactly_once): prepared loads not yet recordable (their rows are not all below
-  /// the durable LSN, or a snapshot chunk of their table is not durable yet), and where
-  /// recorded ones are committed once on disk.
+  /// 2PC (exactly_once): prepared loads not recorded yet, and where recorded ones are
+  /// committed once on disk.
   std::vector<prepared_load> awaiting;
   committer_actor committer;
   bool committing = false;

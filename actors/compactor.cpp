@@ -88,8 +88,9 @@ void table_compactor::note(const std::shared_ptr<const change_batch>& source, co
 }
 
 void table_compactor::add_unique(const std::shared_ptr<const change_batch>& source, const change_event& e,
-                                 std::uint64_t position) {
+                                 std::uint64_t position, const chunk_ref& chunk) {
   note(source, e, position);
+  if (batch_->chunks.empty() || !(batch_->chunks.back() == chunk)) batch_->chunks.push_back(chunk);
   tuple values = source->new_tuple(e);
   batch_->rows.push_back({row_op::upsert, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn,
                           e.txn_final_lsn});

@@ -26,11 +26,11 @@ class table_compactor {
   void add(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
            const codecs::pgoutput::change_event& event, std::uint64_t position);
 
-  /// Adds a snapshot row (an insert whose key appears once in its chunk): appended
-  /// without a compaction lookup. Later changes of the key come after it in the batch, so
-  /// the order alone keeps the final state right.
+  /// Adds a snapshot row of `chunk` (an insert whose key appears once in its chunk):
+  /// appended without a compaction lookup. Later changes of the key come after it in the
+  /// batch, so the order alone keeps the final state right.
   void add_unique(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
-                  const codecs::pgoutput::change_event& event, std::uint64_t position);
+                  const codecs::pgoutput::change_event& event, std::uint64_t position, const chunk_ref& chunk);
 
   bool empty() const { return batch_->events == 0; }
   std::size_t events() const { return batch_->events; }

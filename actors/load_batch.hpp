@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/snapshot_state.hpp"
 #include "codecs/change_event.hpp"
 
 namespace pg2sr::actors {
@@ -41,6 +42,7 @@ struct load_batch {
   bool snapshot_rows_only = true;
   lsn_t truncate_lsn = 0, truncate_commit_lsn = 0;  ///< that TRUNCATE's WAL position and commit LSN
   std::vector<load_row> rows;
+  std::vector<chunk_ref> chunks;  ///< the snapshot chunks its snapshot rows come from
   std::uint64_t first_position = 0, last_position = 0;  ///< stream positions of its events
   lsn_t first_lsn = 0, last_lsn = 0;                    ///< WAL range of its events (labels)
   std::size_t events = 0;  ///< change events folded in (before compaction)

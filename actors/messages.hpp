@@ -51,6 +51,7 @@ struct event_batch_msg {
   std::size_t end = SIZE_MAX;    ///< clamped to batch->events.size()
   std::optional<chunk_ref> completes;  ///< snapshot rows: their chunk is done once these are durable
   bool snapshot_rows = false;          ///< chunk rows: one per key, appended without compaction
+  chunk_ref chunk{};                   ///< snapshot rows: the chunk they come from
   std::size_t size() const { return std::min(end, batch->events.size()) - begin; }
 };
 
@@ -82,7 +83,7 @@ struct ack_mark {
   std::uint64_t lsn = 0;
 };
 
-/// A snapshot chunk whose rows all come before `position`.
+/// A snapshot chunk whose rows all come before `position` (the end of their run).
 struct chunk_mark {
   std::uint64_t position = 0;
   chunk_ref chunk;

@@ -271,7 +271,9 @@ std::vector<prepared_load> load(self_ptr self, const starrocks_loader_settings& 
     } else if (auto ready = prepare_part(self, settings, metrics, target, label, headers, sent, source_name)) {
       for (const auto& row : batch.rows) ready->commit_lsn = std::max<std::uint64_t>(ready->commit_lsn, row.commit_lsn);
       ready->relid = batch.relid;
+      ready->first_position = batch.first_position;
       ready->last_position = batch.last_position;
+      ready->chunks = batch.chunks;
       prepared.push_back(std::move(*ready));
     }
   }

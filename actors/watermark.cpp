@@ -57,9 +57,11 @@ std::string key_text(tuple values, const std::vector<std::size_t>& indexes) {
 }
 
 void forward(self_ptr self, std::shared_ptr<const change_batch> batch, std::size_t begin, std::size_t end,
-             std::uint64_t cost, std::optional<chunk_ref> completes = std::nullopt, bool snapshot_rows = false) {
+             std::uint64_t cost, std::optional<chunk_ref> completes = std::nullopt,
+             std::optional<chunk_ref> snapshot_rows_of = std::nullopt) {
   auto& st = self->state;
-  event_batch_msg out{std::move(batch), st.next_position, cost, begin, end, completes, snapshot_rows};
+  event_batch_msg out{std::move(batch), st.next_position, cost, begin, end, completes, snapshot_rows_of.has_value(),
+                      snapshot_rows_of.value_or(chunk_ref{})};
   st.next_position += out.size();
   if (out.size() > 0 || completes || cost > 0) self->send(st.downstream, std::move(out));
 }
@@ -124,7 +126,7 @@ void release(self_ptr self, const std::string& id) {
     kept += events.size();
     dropped += before - events.size();
     bool last = b + 1 == w.rows.size();
-    forward(self, rows, 0, events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt, true);
+    forward(self, rows, 0, events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt, w.task->ref);
   }
   if (w.rows.empty()) forward(self, std::make_shared<change_batch>(), 0, 0, 0, w.task->ref);
   spdlog::debug("snapshot chunk {} of {}: {} rows released, {} changed meanwhile (the stream has them)",

@@ -1,7 +1,8 @@
 // The checkpoint actor's exactly-once rule for 2PC loads, under CAF's deterministic
 // scheduler: a prepared load is written into the checkpoint only once its rows are below
-// the durable LSN, committed only after that write, and forgotten once committed; the
-// source hears of a durable LSN only once it is on disk.
+// the durable LSN and its chunks were handed over whole, committed only after that write,
+// and forgotten once committed; the durable LSN and the chunks done never pass a load not
+// written; the source hears of a durable LSN only once it is on disk.
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
@@ -53,7 +54,7 @@ struct checkpoint_fixture : pg2sr::test::deterministic_actors {
   caf::actor source_stand_in = sys.spawn(fake_source, &out);
   caf::actor committer_stand_in = sys.spawn(fake_committer, &out);
   checkpoint_actor ckpt;
-  prepared_load load{"db", "events", "label-1", 0x300, 16384, 20};
+  prepared_load load{"db", "events", "label-1", 0x300, 16384, 20, 15};
 
   checkpoint_fixture() {
     std::filesystem::remove_all(dir);
@@ -70,8 +71,9 @@ struct checkpoint_fixture : pg2sr::test::deterministic_actors {
     std::filesystem::remove_all(dir);
   }
   // Commits (end LSNs) at stream positions 10 and 30; the frontier passed both or one.
-  void progress(std::uint64_t frontier, std::vector<ack_mark> marks, std::vector<prepared_load> prepared = {}) {
-    caf::anon_send(ckpt, progress_msg{std::move(marks), {}, frontier, std::move(prepared)});
+  void progress(std::uint64_t frontier, std::vector<ack_mark> marks, std::vector<prepared_load> prepared = {},
+                std::vector<chunk_mark> chunks = {}) {
+    caf::anon_send(ckpt, progress_msg{std::move(marks), std::move(chunks), frontier, std::move(prepared)});
     sched.run();
   }
   void tick() {
@@ -79,6 +81,28 @@ struct checkpoint_fixture : pg2sr::test::deterministic_actors {
     sched.run();
   }
   std::vector<prepared_load> on_disk() const { return store->load().value_or(checkpoint_state{}).prepared; }
+  std::uint64_t durable_on_disk() const { return store->load().value_or(checkpoint_state{}).durable_lsn; }
+  bool chunk_done_on_disk(std::uint32_t index) const {
+    auto state = store->load().value_or(checkpoint_state{});
+    auto* table = state.snapshot.find(16384);
+    return table && table->chunks.at(index).done;
+  }
+};
+
+// A checkpoint that has planned table 16384 in two chunks.
+struct planned_checkpoint_fixture : checkpoint_fixture {
+  planned_checkpoint_fixture() {
+    snapshot_table_state table;
+    table.relid = 16384;
+    table.schema = "public";
+    table.name = "events";
+    for (std::uint32_t i = 0; i < 2; ++i) table.chunks.push_back({i, "(TRUE)", "chunk", 10, false});
+    caf::anon_send(ckpt, replan_table_msg{table});
+    sched.run();
+  }
+  prepared_load snapshot_load(std::string label, std::uint64_t first, std::uint64_t last, std::uint32_t chunk) {
+    return {"db", "events", std::move(label), 0, 16384, last, first, {chunk_ref{16384, chunk}}};
+  }
 };
 
 }  // namespace
@@ -103,6 +127,36 @@ BOOST_FIXTURE_TEST_CASE(prepared_load_is_recorded_once_below_the_durable_lsn_the
   sched.run();
   tick();
   BOOST_TEST(on_disk().empty());           // committed: a restart has nothing to commit
+}
+
+BOOST_FIXTURE_TEST_CASE(a_chunk_split_over_two_loads_is_recorded_with_both_and_done_only_then, planned_checkpoint_fixture) {
+  // Chunk 0's rows are positions 10..19: the first load holds 10..14, the second 15..19.
+  progress(15, {{5, 0x100}}, {snapshot_load("part-1", 10, 14, 0)});
+  tick();
+  BOOST_TEST(on_disk().empty());  // committed alone, a restart would read chunk 0 again: rows twice
+  BOOST_TEST(!chunk_done_on_disk(0));
+  progress(25, {{22, 0x200}}, {snapshot_load("part-2", 15, 19, 0)}, {{20, chunk_ref{16384, 0}}});
+  tick();
+  BOOST_REQUIRE_EQUAL(on_disk().size(), 2u);  // both in the same write as the chunk's "done"
+  BOOST_TEST(chunk_done_on_disk(0));
+  BOOST_TEST(durable_on_disk() == 0x200u);
+}
+
+BOOST_FIXTURE_TEST_CASE(durable_lsn_and_chunks_stop_before_a_load_not_recorded, planned_checkpoint_fixture) {
+  // A load of chunk 1's first rows (12..14) and of a streamed transaction (15..16, ends at 17).
+  prepared_load mixed{"db", "events", "mixed", 0x200, 16384, 16, 12, {chunk_ref{16384, 1}}};
+  // Chunk 0 (before it) is whole; the transaction at 17 and a later one at 30 ended too.
+  progress(31, {{5, 0x100}, {17, 0x200}, {30, 0x300}}, {mixed}, {{11, chunk_ref{16384, 0}}});
+  tick();
+  BOOST_TEST(on_disk().empty());              // chunk 1 is not whole yet
+  BOOST_TEST(chunk_done_on_disk(0));          // before the load: done
+  BOOST_TEST(durable_on_disk() == 0x100u);    // a restart streams 0x200 again: the load is rolled back
+  BOOST_TEST(out.durable == std::vector<std::uint64_t>{0x100}, boost::test_tools::per_element());
+  progress(31, {}, {}, {{20, chunk_ref{16384, 1}}});
+  tick();
+  BOOST_REQUIRE_EQUAL(on_disk().size(), 1u);
+  BOOST_TEST(chunk_done_on_disk(1));
+  BOOST_TEST(durable_on_disk() == 0x300u);
 }
 
 BOOST_FIXTURE_TEST_CASE(durable_lsn_reaches_the_source_only_once_written, checkpoint_fixture) {
