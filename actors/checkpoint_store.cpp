@@ -63,6 +63,7 @@ std::optional<checkpoint_state> checkpoint_store::load() const {
         t.columns = jt.at("columns").get<std::vector<std::string>>();
         t.key_columns = jt.at("key_columns").get<std::vector<std::string>>();
         t.key_source = jt.at("key_source").get<std::string>();
+        t.written_before = jt.value("written_before", "");
         for (const auto& jc : jt.at("chunks")) {
           snapshot_chunk_state c;
           c.index = jc.at("index").get<std::uint32_t>();
@@ -103,6 +104,7 @@ void checkpoint_store::save(const checkpoint_state& state) const {
       tables.push_back({{"relid", t.relid}, {"schema", t.schema}, {"name", t.name}, {"select_list", t.select_list},
                         {"columns", t.columns}, {"key_columns", t.key_columns}, {"key_source", t.key_source},
                         {"chunks", chunks}});
+      if (!t.written_before.empty()) tables.back()["written_before"] = t.written_before;
     }
     j["snapshot"] = {{"tables", tables}};
   }

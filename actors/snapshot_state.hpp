@@ -24,6 +24,9 @@ struct snapshot_table_state {
   std::vector<std::string> columns;      ///< pgoutput order
   std::vector<std::string> key_columns;  ///< what chunks split on and rows are matched by
   std::string key_source;                ///< "primary key", "key_column" or "ctid"
+  /// Keyless tables planned with the slot: the slot's exported snapshot; chunks read only
+  /// the rows of transactions it sees (the slot streams every later one). "" otherwise.
+  std::string written_before;
   std::vector<snapshot_chunk_state> chunks;
   std::string qualified() const { return schema + "." + name; }
   std::size_t chunks_done() const;

@@ -190,24 +190,33 @@ class status_line {
 
 // Plans every selected table not in the plan yet (all of them on a first start; a table
 // added to the selection later is snapshotted on the next start).
-snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t) {
+// `slot_snapshot`: the exported snapshot of a slot created by this start ("" otherwise).
+snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t,
+                              const std::string& slot_snapshot) {
   auto override_it = cfg.tables.overrides.find(t.qualified());
   std::string key_column = override_it == cfg.tables.overrides.end() ? "" : override_it->second.key_column;
   auto plan = plan_table(conn, t, key_column, cfg.snapshot.chunk_rows);
   snapshot_table_state ts;
-    ts.relid = plan.relid;
-    ts.schema = plan.schema;
-    ts.name = plan.name;
-    ts.select_list = plan.select_list;
-    ts.columns = plan.columns;
-    // Without a key, rows are matched by all their columns (REPLICA IDENTITY FULL).
-    ts.key_columns = plan.key_columns.empty() ? plan.columns : plan.key_columns;
-    ts.key_source = plan.key_source;
+  ts.relid = plan.relid;
+  ts.schema = plan.schema;
+  ts.name = plan.name;
+  ts.select_list = plan.select_list;
+  ts.columns = plan.columns;
+  // Without a key, rows are matched by all their columns (REPLICA IDENTITY FULL).
+  ts.key_columns = plan.key_columns.empty() ? plan.columns : plan.key_columns;
+  ts.key_source = plan.key_source;
+  // A keyless row the stream brings would be loaded twice (nothing to replace it by), so
+  // the chunks read only the rows older than the stream. A table planned later joins a
+  // stream that may have passed its rows by: it reads them all.
+  if (plan.key_source == "ctid") ts.written_before = slot_snapshot;
   for (const auto& c : plan.chunks) ts.chunks.push_back({c.index, c.predicate, c.description, c.estimated_rows, false});
   if (plan.key_source == "ctid")
-    spdlog::warn("table {} has no key: snapshot by ctid ranges; its UPDATEs/DELETEs stream only with REPLICA "
+    spdlog::warn("table {} has no key: snapshot by ctid ranges{}; its UPDATEs/DELETEs stream only with REPLICA "
                  "IDENTITY FULL, and the target then gets whole-row deletes and inserts",
-                 t.qualified());
+                 t.qualified(),
+                 slot_snapshot.empty() ? " of every row (the slot was not created now: a row the stream also brings "
+                                         "is loaded twice into an append-only target)"
+                                       : " of the rows older than the slot");
   spdlog::info("snapshot of {}: {} chunk(s) by {}, about {} rows", t.qualified(), ts.chunks.size(), plan.key_source,
                plan.estimated_rows);
   return ts;
@@ -217,7 +226,7 @@ snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_con
 // the ones asked for with `pg2sr snapshot` (`requested`, re-planned even when planned).
 void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& conn,
                    const std::vector<source_table>& tables, const std::vector<std::string>& requested,
-                   checkpoint_state& state) {
+                   const std::string& slot_snapshot, checkpoint_state& state) {
   auto& planned = state.snapshot.tables;
   for (const auto& r : requested)
     std::erase_if(planned, [&](const snapshot_table_state& t) { return t.qualified() == r; });
@@ -225,7 +234,7 @@ void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& co
   for (const auto& t : tables) {
     if (state.snapshot.find(t.oid)) continue;
     if (!all && std::find(requested.begin(), requested.end(), t.qualified()) == requested.end()) continue;
-    planned.push_back(plan_one(cfg, conn, t));
+    planned.push_back(plan_one(cfg, conn, t, slot_snapshot));
   }
 }
 
@@ -244,7 +253,8 @@ void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t,
       task->ref = {t.relid, c.index};
       task->table_sql = actors::quote_qualified(t.schema, t.name);
       task->select_list = t.select_list;
-      task->predicate = c.predicate;
+      task->predicate = t.written_before.empty() ? c.predicate
+                                                 : "(" + c.predicate + " AND " + written_before_predicate(t.written_before) + ")";
       task->description = c.description;
       task->key_columns = t.key_columns;
       task->relation = relation;
@@ -334,6 +344,38 @@ std::string where_of(const config::postgres_connection& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname;
 }
 
+// Creates the pipeline's slot; returns the snapshot it exported, or "". Keyless tables to
+// snapshot need that snapshot (see plan_one), which takes a walsender for a moment; without
+// them, or when no walsender is free (the reader waits for one later), the SQL function
+// creates the slot and keyless tables are read whole.
+std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                                 const std::vector<source_table>& tables) {
+  const auto& src = cfg.source;
+  bool keyless = cfg.snapshot.mode != config::snapshot_mode::never &&
+                 std::any_of(tables.begin(), tables.end(), [&](const source_table& t) {
+                   auto o = cfg.tables.overrides.find(t.qualified());
+                   return !t.has_primary_key && (o == cfg.tables.overrides.end() || o->second.key_column.empty());
+                 });
+  if (keyless) {
+    try {
+      auto created = create_slot(config::conninfo(src.postgres, true), conn, src.slot);
+      spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
+                   created.consistent_point);
+      return created.snapshot;
+    } catch (const actors::pg_error& e) {
+      if (actors::replication_error_is_permanent(e.sqlstate(), e.what())) throw;
+      spdlog::warn("source {}: no replication connection to create slot {} with its snapshot ({}); creating it "
+                   "without: keyless tables are read whole, so a row the stream also brings is loaded twice into "
+                   "an append-only target",
+                   where_of(src.postgres), src.slot, actors::explain_replication_error(e.sqlstate(), e.what(), src.slot));
+    }
+  }
+  auto created = conn.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", {src.slot});
+  spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
+               created[0][0].value_or("?"));
+  return "";
+}
+
 // Before streaming from PostgreSQL: which tables, a publication that covers them, the slot
 // (created now, so that snapshot watermarks written from now on are in it), and the
 // snapshot plan (made once, kept in the checkpoint) with a task per unfinished chunk.
@@ -367,15 +409,13 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                  action == publication_action::created   ? "created"
                  : action == publication_action::altered ? "altered to the selection"
                                                          : "as it is");
-    if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty()) {
-      auto created = conn.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", {src.slot});
-      spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
-                   created[0][0].value_or("?"));
-    }
+    std::string slot_snapshot;  // what the new slot will not stream
+    if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty())
+      slot_snapshot = create_pipeline_slot(cfg, conn, tables);
     selected = tables;
     auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
     if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) return true;
-    plan_snapshot(cfg, conn, tables, requested, state);
+    plan_snapshot(cfg, conn, tables, requested, slot_snapshot, state);
     store.save(state);  // the plan is durable before the first chunk is read
     tasks = snapshot_tasks(conn, state);
     return true;
@@ -611,7 +651,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
       }
       try {
         actors::pg_connection conn(config::conninfo(cfg.source.postgres, true));
-        auto plan = plan_one(cfg, conn, *table);
+        auto plan = plan_one(cfg, conn, *table, "");
         std::vector<chunk_task_ptr> tasks;
         add_table_tasks(conn, plan, tasks);
         progress->chunks_total = plan.chunks.size();

@@ -134,4 +134,21 @@ slot_drop_result drop_slot(actors::pg_connection& conn, const std::string& slot)
                     (found->confirmed_flush_lsn.empty() ? "none" : found->confirmed_flush_lsn) + ")"};
 }
 
+created_slot create_slot(const std::string& conninfo, actors::pg_connection& conn, const std::string& slot) {
+  // A walsender speaks the simple query protocol only; the exported snapshot lives until
+  // the replication connection runs its next command or ends.
+  actors::pg_connection repl(conninfo + " replication=database");
+  std::string create = "CREATE_REPLICATION_SLOT " + actors::quote_ident(slot) + " LOGICAL pgoutput" +
+                       (repl.server_version() >= 150000 ? " (SNAPSHOT 'export')" : " EXPORT_SNAPSHOT");
+  auto created = actors::pg_connection::rows(repl.get(), PQexec(repl.get(), create.c_str()));
+  if (created.empty() || !created[0].at(1) || !created[0].at(2))
+    throw actors::pg_error("CREATE_REPLICATION_SLOT " + slot + " returned no consistent point or snapshot", "");
+  if (conn.server_version() < 130000) return {*created[0][1], ""};  // no pg_current_snapshot()
+  conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+  conn.exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(*created[0][2]));
+  auto snapshot = conn.query("SELECT pg_current_snapshot()::text");
+  conn.exec("COMMIT");
+  return {*created[0][1], snapshot.at(0).at(0).value_or("")};
+}
+
 }  // namespace pg2sr::engine

@@ -1,6 +1,7 @@
 // Replication slots as the operator sees them: read pg_replication_slots with each slot's
 // lag and holder, list them for `pg2sr slot list`, drop the pipeline's own slot for
-// `pg2sr slot drop`. Preflight judges the same rows.
+// `pg2sr slot drop`. Preflight judges the same rows. Also the creation of the pipeline's
+// slot by `pg2sr run`.
 #pragma once
 
 #include <cstdint>
@@ -55,5 +56,17 @@ struct slot_drop_result {
 /// Drops `slot` when it is a logical slot of the connected database and nobody holds it.
 /// An active slot is refused, naming its holder and how to release it; never forced.
 slot_drop_result drop_slot(actors::pg_connection& conn, const std::string& slot);
+
+/// A slot just created: its consistent point, and the snapshot exported at that point as
+/// pg_current_snapshot() text ("xmin:xmax:xip,..."): it sees exactly the transactions
+/// committed before it, the ones the slot does not stream ("" before PostgreSQL 13).
+struct created_slot {
+  std::string consistent_point;
+  std::string snapshot;
+};
+
+/// Creates logical slot `slot` (pgoutput) on a short replication connection to
+/// `conninfo` and reads its exported snapshot through `conn`, before that connection ends.
+created_slot create_slot(const std::string& conninfo, actors::pg_connection& conn, const std::string& slot);
 
 }  // namespace pg2sr::engine

@@ -260,4 +260,11 @@ snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& 
   }
 }
 
+std::string written_before_predicate(const std::string& snapshot) {
+  const std::string next = "pg_snapshot_xmax(pg_current_snapshot())::text::int8";
+  // xmin 1 and 2 (bootstrap, frozen) are older than any snapshot.
+  return "(xmin::text::int8 < 3 OR pg_visible_in_snapshot((" + next + " - ((" + next +
+         " - xmin::text::int8) & 4294967295))::text::xid8, " + actors::quote_literal(snapshot) + "::pg_snapshot))";
+}
+
 }  // namespace pg2sr::engine

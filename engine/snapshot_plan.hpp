@@ -44,4 +44,13 @@ struct snapshot_table_plan {
 snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& table,
                                const std::string& key_column_override, std::uint64_t chunk_rows);
 
+/// The SQL condition that keeps a keyless table's rows written by transactions `snapshot`
+/// (pg_current_snapshot() text, PostgreSQL 13+) sees. With the slot's exported snapshot, a
+/// chunk then reads only rows the slot will not stream: a row the stream brings too would
+/// be loaded twice, since a keyless row has no key that a second copy could replace. The
+/// row's 32-bit xmin is widened with the epoch of the reading transaction's snapshot.
+/// pg_snapshot lists top-level xids only: a row written in a subtransaction of a
+/// transaction still running at that point looks older, so it is read and streamed.
+std::string written_before_predicate(const std::string& snapshot);
+
 }  // namespace pg2sr::engine
