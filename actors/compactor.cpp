@@ -11,6 +11,12 @@ using codecs::pgoutput::change_op;
 using codecs::pgoutput::tuple;
 using codecs::pgoutput::value_kind;
 
+std::string_view load_row::line() const {
+  const char* begin = values[0].data.data();
+  const auto& last = values[count - 1].data;
+  return {begin, static_cast<std::size_t>(last.data() + last.size() - begin)};
+}
+
 bool load_row::partial() const {
   for (std::uint32_t i = 0; i < count; ++i)
     if (values[i].kind == value_kind::unchanged_toast) return true;
@@ -92,8 +98,9 @@ void table_compactor::add_unique(const std::shared_ptr<const change_batch>& sour
   note(source, e, position);
   if (batch_->chunks.empty() || !(batch_->chunks.back() == chunk)) batch_->chunks.push_back(chunk);
   tuple values = source->new_tuple(e);
+  bool copy_line = (e.flags & codecs::pgoutput::insert_copy_line) != 0 && !values.empty();
   batch_->rows.push_back({row_op::upsert, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn,
-                          e.txn_final_lsn});
+                          e.txn_final_lsn, copy_line});
   alive_.push_back(true);
 }
 
@@ -151,6 +158,8 @@ std::shared_ptr<load_batch> table_compactor::take(std::uint64_t id) {
   out->rows.resize(kept);
   batch_->relation = out->relation;
   batch_->relid = out->relid;
+  // The next batch is likely as large: one allocation instead of a doubling series.
+  batch_->rows.reserve(out->rows.size());
   alive_.clear();
   by_key_.clear();
   return out;

@@ -5,6 +5,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/snapshot_state.hpp"
@@ -28,7 +29,12 @@ struct load_row {
   std::uint32_t count = 0;
   lsn_t lsn = 0;         ///< WAL position of the last change folded into this row
   lsn_t commit_lsn = 0;  ///< commit LSN of that change's transaction
+  /// A snapshot row whose values are one COPY text line in place (insert_copy_line): a
+  /// COPY into the target sends the line as it is.
+  bool copy_line = false;
   bool partial() const;
+  /// That line, without its newline (copy_line rows only).
+  std::string_view line() const;
 };
 
 /// One table's rows for one load. Per table, loads are applied strictly in id order.

@@ -266,8 +266,9 @@ bool copies_straight_in(const load_batch& batch) {
   std::size_t columns = batch.relation->columns.size();
   return std::all_of(batch.rows.begin(), batch.rows.end(), [&](const load_row& row) {
     return row.op == row_op::upsert && !from_stream(row) && row.count >= columns &&
-           std::all_of(row.values, row.values + columns,
-                       [](const column_value& v) { return v.kind == value_kind::text || v.kind == value_kind::null; });
+           (row.copy_line ||
+            std::all_of(row.values, row.values + columns,
+                        [](const column_value& v) { return v.kind == value_kind::text || v.kind == value_kind::null; }));
   });
 }
 

@@ -326,7 +326,13 @@ void copy_rows_into_target(pg_connection& conn, const relation_schema& rel, cons
   columns += ")";
   auto order = copy_order(batch, key);
   copy_in(conn, target.sql, columns, order.size(), buffer, [&](std::size_t i, std::string& out) {
-    append_copy_values(batch.rows[order[i]].values, rel.columns.size(), out);
+    const load_row& row = batch.rows[order[i]];
+    if (row.copy_line && row.count == rel.columns.size()) {  // the source's own COPY line
+      out += row.line();
+      out += '\n';
+    } else {
+      append_copy_values(row.values, rel.columns.size(), out);
+    }
   });
 }
 

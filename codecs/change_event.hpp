@@ -31,6 +31,9 @@ inline constexpr std::uint8_t truncate_cascade = 1;           ///< truncate: CAS
 inline constexpr std::uint8_t truncate_restart_identity = 2;  ///< truncate: RESTART IDENTITY
 inline constexpr std::uint8_t message_transactional = 1;      ///< message: part of its transaction
 inline constexpr std::uint8_t keepalive_reply_requested = 1;  ///< keepalive: server wants a status update
+/// insert read by COPY: its values are the fields of one COPY text line without escapes,
+/// in place, so values[0] to the end of the last one is that line verbatim.
+inline constexpr std::uint8_t insert_copy_line = 1;
 
 /// One event. Tuples are ranges into the owning change_batch's `values`.
 struct change_event {
@@ -45,7 +48,7 @@ struct change_event {
   std::uint32_t new_begin = 0, new_count = 0;  ///< new tuple (insert, update; message: prefix + content)
   std::uint32_t old_begin = 0, old_count = 0;  ///< old tuple (update with K/O, delete)
   char old_kind = 0;        ///< 0 (no old tuple), 'K' (key columns, others null) or 'O' (whole row)
-  std::uint8_t flags = 0;   ///< truncate_*, message_transactional, keepalive_reply_requested
+  std::uint8_t flags = 0;   ///< truncate_*, message_transactional, keepalive_reply_requested, insert_copy_line
 };
 
 /// Events in stream order plus everything they point to.

@@ -34,6 +34,7 @@ struct line_fault {
 struct line_result {
   std::optional<line_fault> fault;
   std::size_t written = 0;  ///< bytes of dst used by the values
+  bool verbatim = false;    ///< no escape: dst holds the line as it is, the values in place
 };
 
 // A raw '\r' is corrupt data but a backslash-escaped one is a data CR (as in COPY FROM).
@@ -70,7 +71,7 @@ line_result decode_line(std::string_view line, char* dst, Emit&& emit) {
       if (tab == dst_end) break;
       p = tab + 1;
     }
-    return {std::nullopt, line.size()};
+    return {std::nullopt, line.size(), true};
   }
 
   char* w = dst;
@@ -253,6 +254,7 @@ std::optional<copy_text_error> copy_text_parser::parse_line(std::string_view lin
   e.relation = relation_.get();
   e.new_begin = first;
   e.new_count = static_cast<std::uint32_t>(columns);
+  if (r.verbatim) e.flags = pgoutput::insert_copy_line;
   out.events.push_back(e);
   return std::nullopt;
 }

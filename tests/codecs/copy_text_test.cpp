@@ -196,6 +196,26 @@ BOOST_AUTO_TEST_CASE(parser_reads_postgres_text_values) {
   BOOST_TEST((batch.values[6 * 2 + 1].kind == pg::value_kind::text));  // the string 'NULL'
 }
 
+BOOST_AUTO_TEST_CASE(a_line_without_escapes_is_marked_and_kept_verbatim_in_place) {
+  ct::copy_text_parser parser(schema(16384, 2));
+  pg::change_batch batch;
+  BOOST_REQUIRE(!parser.feed(text_copy, batch));
+  std::string_view rest = text_copy;
+  std::size_t verbatim = 0;
+  for (const auto& e : batch.events) {
+    const std::string_view line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(line.size() + 1);
+    bool marked = (e.flags & pg::insert_copy_line) != 0;
+    BOOST_TEST(marked == (line.find('\\') == std::string_view::npos), line);
+    if (!marked) continue;
+    ++verbatim;
+    const auto& first = batch.values[e.new_begin].data;
+    const auto& last = batch.values[e.new_begin + e.new_count - 1].data;
+    BOOST_TEST(std::string_view(first.data(), static_cast<std::size_t>(last.data() + last.size() - first.data())) == line);
+  }
+  BOOST_TEST(verbatim == 3u);  // rows 5, 7, 9: no backslash; 1..4, 6, 8, 10..13: escapes or \N
+}
+
 BOOST_AUTO_TEST_CASE(parser_reads_postgres_arrays_jsonb_bytea_and_others) {
   std::vector<row> got = parse_split(typed_copy, typed_row.size(), {});
   check_rows(got, {typed_row});
