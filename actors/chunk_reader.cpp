@@ -57,8 +57,15 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
   if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
   PQclear(res);
   codecs::copy_text::copy_text_parser parser(task.relation);
-  auto batch = std::make_shared<change_batch>();
-  batch->keep(task.relation);
+  const std::size_t columns = task.relation->columns.size();
+  auto fresh_batch = [&] {  // sized for a message's rows: no growth while it fills
+    auto b = std::make_shared<change_batch>();
+    b->events.reserve(settings.rows_per_message);
+    b->values.reserve(settings.rows_per_message * columns);
+    b->keep(task.relation);
+    return b;
+  };
+  auto batch = fresh_batch();
   for (;;) {
     char* buf = nullptr;
     int n = PQgetCopyData(conn, &buf, 0);
@@ -69,8 +76,7 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
     if (err) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
     if (batch->events.size() >= settings.rows_per_message) {
       self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false, {}});
-      batch = std::make_shared<change_batch>();
-      batch->keep(task.relation);
+      batch = fresh_batch();
     }
   }
   pg_connection::check_result(conn, PQgetResult(conn));
