@@ -2,11 +2,13 @@
 # name: pg_clone_vs_pgcopydb / description: clone pgbench scale 50 (5M accounts) from one
 # database to another on the same server: `pgcopydb clone --table-jobs 2 --index-jobs 2`
 # and pg2sr (snapshot_only, sink postgres with create_tables: keys built after the rows, as
-# pgcopydb does), order C P K C P Q, where P runs at the default parallelism (2 chunk
+# pgcopydb does), order C P K P C Q, where P runs at the default parallelism (2 chunk
 # readers, 2 target sessions; PG2SR_PARALLELISM), Q with one reader for reference, and K is
-# one psql \copy piped into the table with its key already there (the floor of a loader that keeps the key during the load); then 1,000,000 updates
-# (100 transactions of 10,000 rows) streamed through the second pg2sr pipeline / group:
-# postgres sink
+# one psql \copy piped into the table with its key already there (the floor of a loader
+# that keeps the key during the load). Each tool's runs sit at the same mean position (this
+# VM slows down as a run writes: one C P P K C P run read pgcopydb's copy 6.3 s first, 10.0 s
+# last). Then 1,000,000 updates (100 transactions of 10,000 rows) streamed through the
+# last pg2sr pipeline / group: postgres sink
 # Prints wall times, each tool's copy phase, the ratios, the catch-up time after the
 # updates (from their end until the target applied the last one) and pg2sr's peak RSS;
 # fails when a target's row counts differ from the source's.
@@ -31,6 +33,9 @@ uri="postgres://postgres@127.0.0.1:$port"
 sql() { psql "$conn dbname=$1" -qAtX -v ON_ERROR_STOP=1 -c "$2"; }
 now() { date +%s.%N; }
 tables="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history"
+# Untimed, after each step: autovacuum of a 5M-row target (its inserts trigger it) would
+# otherwise run into the next step; pgcopydb vacuums its own inside its run.
+quiet() { sql "$1" "VACUUM"; }
 counts() { for t in $tables; do echo -n "${t#pgbench_} $(sql "$1" "SELECT count(*) FROM $t"), "; done; }
 
 sql postgres "CREATE DATABASE src"
@@ -41,9 +46,10 @@ accounts=$((scale * 100000))
 
 copydb_run() {  # n -> "wall copy_seconds data_phase_seconds" (pgcopydb's summary: COPY, and COPY+INDEX+VACUUM)
   sql postgres "CREATE DATABASE copydb_$1"
-  sql postgres "CHECKPOINT"
+  sql postgres "CHECKPOINT" && sync  # each step starts with nothing left to write
   /usr/bin/time -f "%e" -o "$work/copydb_$1.time" pgcopydb clone --source "$uri/src" --target "$uri/copydb_$1" \
     --table-jobs 2 --index-jobs 2 --no-owner --no-acl --dir "$work/copydb_$1" >"$work/copydb_$1.out" 2>"$work/copydb_$1.log"
+  quiet "copydb_$1"
   # Durations read "10s", "3s403", "299ms", "1m12s".
   awk -v wall="$(cat "$work/copydb_$1.time")" '
     function seconds(d,  s) {
@@ -90,7 +96,7 @@ log_seconds() { date -d "$(cut -c1-23 <<<"$1")" +%s.%N; }
 pg2sr_run() {  # n [parallelism] -> "wall copy_seconds key_seconds cpu_seconds rss_kib"
   local start done_at wall user sys rss
   sql postgres "CREATE DATABASE pg2sr_$1"
-  sql postgres "CHECKPOINT"
+  sql postgres "CHECKPOINT" && sync  # each step starts with nothing left to write
   pg2sr_config "clone$1" "pg2sr_$1" snapshot_only "${2:-}" >"$work/clone$1.toml"
   start=$(now)
   /usr/bin/time -f "%e %U %S %M" -o "$work/clone$1.time" "$pg2sr" run -c "$work/clone$1.toml" 2>"$work/clone$1.log"
@@ -98,6 +104,7 @@ pg2sr_run() {  # n [parallelism] -> "wall copy_seconds key_seconds cpu_seconds r
   done_at=$(log_seconds "$(grep "snapshot of .* done:" "$work/clone$1.log" | tail -n 1)")
   key=$(grep -o "primary key of public.pgbench_accounts built in [0-9.]*" "$work/clone$1.log" | awk '{print $NF}')
   read -r wall user sys rss <"$work/clone$1.time"
+  quiet "pg2sr_$1"
   echo "$wall $(echo "$done_at - $start" | bc) ${key:-0} $(echo "$user + $sys" | bc) $rss"
 }
 
@@ -109,15 +116,16 @@ sql src "DROP PUBLICATION pg2sr_clone1"
 # into the table with its primary key already there, in key order.
 sql postgres "CREATE DATABASE keyed_copy"
 pg_dump -s -t pgbench_accounts "$conn dbname=src" | psql "$conn dbname=keyed_copy" -qX -v ON_ERROR_STOP=1 >/dev/null
-sql postgres "CHECKPOINT"
+sql postgres "CHECKPOINT" && sync
 keyed_start=$(now)
 psql "$conn dbname=src" -qAtX -c "\\copy pgbench_accounts to stdout" |
   psql "$conn dbname=keyed_copy" -qAtX -v ON_ERROR_STOP=1 -c "\\copy pgbench_accounts from stdin"
 keyed_copy=$(echo "$(now) - $keyed_start" | bc)
-read -r c2_wall c2_copy c2_phase <<<"$(copydb_run 2)"
+quiet keyed_copy
 read -r p2_wall p2_snap p2_key p2_cpu p2_rss <<<"$(pg2sr_run 2)"
 sql src "SELECT pg_drop_replication_slot('pg2sr_clone2')" >/dev/null
 sql src "DROP PUBLICATION pg2sr_clone2"
+read -r c2_wall c2_copy c2_phase <<<"$(copydb_run 2)"
 read -r q_wall q_snap q_key q_cpu q_rss <<<"$(pg2sr_run 3 1)"
 for db in copydb_1 pg2sr_1 copydb_2 pg2sr_2 pg2sr_3; do
   got=$(counts "$db")
@@ -161,7 +169,7 @@ awk -v scale="$scale" -v accounts="$accounts" -v rows="${source_counts%, }" -v p
     -v kc="$keyed_copy" -v us="$updates_start" -v ue="$updates_end" -v ua="$applied_at" \
     -v scpu="$(echo "$s_user + $s_sys" | bc)" -v sm="$s_rss" 'BEGIN {
   cw = (c1w + c2w) / 2; cc = (c1c + c2c) / 2; cp = (c1p + c2p) / 2; pw = (p1w + p2w) / 2; ps = (p1s + p2s) / 2
-  printf "pg_clone_vs_pgcopydb / pgbench scale %d (%s), same server, order C P K C P Q / postgres sink\n", scale, rows
+  printf "pg_clone_vs_pgcopydb / pgbench scale %d (%s), same server, order C P K P C Q / postgres sink\n", scale, rows
   printf "pgcopydb_wall_seconds %.2f and %.2f (mean %.2f)\n", c1w, c2w, cw
   printf "pgcopydb_copy_seconds %.2f and %.2f (COPY, cumulative; its summary rounds to 1 s above 10 s; mean %.2f)\n", c1c, c2c, cc
   printf "pgcopydb_data_phase_seconds %.2f and %.2f (COPY + CREATE INDEX + VACUUM, wall clock; mean %.2f)\n", c1p, c2p, cp
