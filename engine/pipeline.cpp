@@ -214,8 +214,8 @@ snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_con
     spdlog::warn("table {} has no key: snapshot by ctid ranges{}; its UPDATEs/DELETEs stream only with REPLICA "
                  "IDENTITY FULL, and the target then gets whole-row deletes and inserts",
                  t.qualified(),
-                 slot_snapshot.empty() ? " of every row (the slot was not created now: a row the stream also brings "
-                                         "is loaded twice into an append-only target)"
+                 slot_snapshot.empty() ? " of every row (no snapshot of the slot's start: a row the stream also "
+                                         "brings is loaded twice into an append-only target)"
                                        : " of the rows older than the slot");
   spdlog::info("snapshot of {}: {} chunk(s) by {}, about {} rows", t.qualified(), ts.chunks.size(), plan.key_source,
                plan.estimated_rows);
@@ -361,6 +361,9 @@ std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_
       auto created = create_slot(config::conninfo(src.postgres, true), conn, src.slot);
       spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
                    created.consistent_point);
+      if (created.snapshot.empty())
+        spdlog::warn("source {}: the snapshot slot {} exported could not be read; keyless tables are read whole",
+                     where_of(src.postgres), src.slot);
       return created.snapshot;
     } catch (const actors::pg_error& e) {
       if (actors::replication_error_is_permanent(e.sqlstate(), e.what())) throw;

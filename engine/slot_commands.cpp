@@ -144,11 +144,16 @@ created_slot create_slot(const std::string& conninfo, actors::pg_connection& con
   if (created.empty() || !created[0].at(1) || !created[0].at(2))
     throw actors::pg_error("CREATE_REPLICATION_SLOT " + slot + " returned no consistent point or snapshot", "");
   if (conn.server_version() < 130000) return {*created[0][1], ""};  // no pg_current_snapshot()
-  conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
-  conn.exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(*created[0][2]));
-  auto snapshot = conn.query("SELECT pg_current_snapshot()::text");
-  conn.exec("COMMIT");
-  return {*created[0][1], snapshot.at(0).at(0).value_or("")};
+  try {
+    conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    conn.exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(*created[0][2]));
+    auto snapshot = conn.query("SELECT pg_current_snapshot()::text");
+    conn.exec("COMMIT");
+    return {*created[0][1], snapshot.at(0).at(0).value_or("")};
+  } catch (const actors::pg_error&) {
+    PQclear(PQexec(conn.get(), "ROLLBACK"));  // the slot exists; `conn` stays usable
+    return {*created[0][1], ""};
+  }
 }
 
 }  // namespace pg2sr::engine

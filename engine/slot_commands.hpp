@@ -59,7 +59,8 @@ slot_drop_result drop_slot(actors::pg_connection& conn, const std::string& slot)
 
 /// A slot just created: its consistent point, and the snapshot exported at that point as
 /// pg_current_snapshot() text ("xmin:xmax:xip,..."): it sees exactly the transactions
-/// committed before it, the ones the slot does not stream ("" before PostgreSQL 13).
+/// committed before it, the ones the slot does not stream ("" before PostgreSQL 13, or
+/// when it could not be read).
 struct created_slot {
   std::string consistent_point;
   std::string snapshot;
