@@ -32,13 +32,27 @@ std::optional<codecs::pgoutput::lsn_t> recent_commits::commit_lsn(std::uint32_t 
 namespace {
 
 // Indexes of `names` among the relation's columns (cached per schema version).
-const std::vector<std::size_t>& key_indexes_of(watermark_state& st, const relation_schema* rel,
+const std::vector<std::size_t>& key_indexes_of(watermark_state& st, const std::shared_ptr<const relation_schema>& rel,
                                                const std::vector<std::string>& names) {
-  auto [it, inserted] = st.key_indexes.try_emplace(rel);
-  if (inserted)
+  auto [it, inserted] = st.key_indexes.try_emplace(rel.get());
+  if (inserted) {
+    it->second.pinned = rel;
     for (const auto& n : names)
-      if (auto i = rel->column_index(n)) it->second.push_back(*i);
-  return it->second;
+      if (auto i = rel->column_index(n)) it->second.indexes.push_back(*i);
+  }
+  return it->second.indexes;
+}
+
+// The key indexes of the schema `e` was decoded with, cached through the batch's handle on
+// it; computed afresh when the batch has none.
+std::vector<std::size_t> event_key_indexes(watermark_state& st, const change_batch& batch, const change_event& e,
+                                           const std::vector<std::string>& names) {
+  for (const auto& r : batch.relations)
+    if (r.get() == e.relation) return key_indexes_of(st, r, names);
+  std::vector<std::size_t> indexes;
+  for (const auto& n : names)
+    if (auto i = e.relation->column_index(n)) indexes.push_back(*i);
+  return indexes;
 }
 
 // The key's text values, length-prefixed: equal for a stream row and a COPY row of the
@@ -74,7 +88,7 @@ void mark_dirty(watermark_state& st, const change_batch& batch, const change_eve
       w.all_dirty = true;
       continue;
     }
-    const auto& idx = key_indexes_of(st, e.relation, w.task->key_columns);
+    const auto idx = event_key_indexes(st, batch, e, w.task->key_columns);
     if (e.new_count > 0) w.dirty.insert(key_text(batch.new_tuple(e), idx));
     if (e.old_count > 0) w.dirty.insert(key_text(batch.old_tuple(e), idx));
   }
@@ -118,7 +132,7 @@ void release(self_ptr self, const std::string& id) {
   for (std::size_t b = 0; b < w.rows.size(); ++b) {
     auto& rows = w.rows[b];
     auto& events = rows->events;
-    const auto& idx = key_indexes_of(st, w.task->relation.get(), w.task->key_columns);
+    const auto& idx = key_indexes_of(st, w.task->relation, w.task->key_columns);
     std::size_t before = events.size();
     if (w.all_dirty) events.clear();
     else if (!w.dirty.empty())
@@ -131,6 +145,7 @@ void release(self_ptr self, const std::string& id) {
   if (w.rows.empty()) forward(self, std::make_shared<change_batch>(), 0, 0, 0, w.task->ref);
   spdlog::debug("snapshot chunk {} of {}: {} rows released, {} changed meanwhile (the stream has them)",
                 w.task->description, w.task->table_sql, kept, dropped);
+  if (st.windows.empty()) st.key_indexes.clear();  // let the schemas it holds go
   stop_if_done(self);
 }
 

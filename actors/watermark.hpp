@@ -66,7 +66,13 @@ struct watermark_state {
   std::unordered_map<std::string, chunk_window> windows;  ///< by watermark id
   recent_commits commits;
   std::unordered_set<std::string> rereads;  ///< watermark ids sent back to the chunker, not begun again
-  std::unordered_map<const codecs::pgoutput::relation_schema*, std::vector<std::size_t>> key_indexes;
+  /// Key column indexes by schema version. Each entry holds its schema: a freed schema's
+  /// address, reused by another table's, would otherwise find the wrong columns.
+  struct key_index_entry {
+    std::shared_ptr<const codecs::pgoutput::relation_schema> pinned;
+    std::vector<std::size_t> indexes;
+  };
+  std::unordered_map<const codecs::pgoutput::relation_schema*, key_index_entry> key_indexes;
   std::uint64_t next_position = 1;
   static inline const char* name = "watermark";
 };
