@@ -15,31 +15,37 @@ void defer_key(pg_connection& target, const std::string& pipeline, const std::st
 }
 
 std::optional<std::string> deferred_key(pg_connection& target, const std::string& pipeline,
-                                        const std::string& table_name, bool lock) {
+                                        const std::string& table_name, row_lock lock) {
   auto rows = target.query(std::string("SELECT key_columns FROM pg2sr.deferred_keys WHERE pipeline = $1 AND "
                                        "table_name = $2") +
-                               (lock ? " FOR SHARE" : ""),
+                               (lock == row_lock::share ? " FOR SHARE" : lock == row_lock::update ? " FOR UPDATE" : ""),
                            {pipeline, table_name});
   if (rows.empty()) return std::nullopt;
   return *rows[0][0];
 }
+
+namespace {
+
+void forget_deferred_key(pg_connection& target, const std::string& pipeline, const std::string& table_name) {
+  target.query("DELETE FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2", {pipeline, table_name});
+}
+
+}  // namespace
 
 bool build_deferred_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,
                         const std::string& table_sql) {
   auto started = std::chrono::steady_clock::now();
   target.exec("BEGIN");
   try {
-    auto rows = target.query("SELECT key_columns FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2 "
-                             "FOR UPDATE",
-                             {pipeline, table_name});
-    if (rows.empty()) {
+    auto deferred = deferred_key(target, pipeline, table_name, row_lock::update);
+    if (!deferred) {
       target.exec("COMMIT");
       return false;
     }
-    const std::string& key = *rows[0][0];
+    const std::string& key = *deferred;
     if (!target.query("SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'", {table_sql})
              .empty()) {  // somebody added one meanwhile
-      target.query("DELETE FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2", {pipeline, table_name});
+      forget_deferred_key(target, pipeline, table_name);
       target.exec("COMMIT");
       return false;
     }
@@ -60,7 +66,7 @@ bool build_deferred_key(pg_connection& target, const std::string& pipeline, cons
       removed = ", " + *deleted[0][0] + " extra copies of rows of chunks read again removed";
       target.exec(add);
     }
-    target.query("DELETE FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2", {pipeline, table_name});
+    forget_deferred_key(target, pipeline, table_name);
     target.exec("COMMIT");
     spdlog::info("target: primary key of {} built in {:.2f} s{}", table_name,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), removed);

@@ -25,10 +25,13 @@ namespace pg2sr::actors {
 void defer_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,
                const std::string& key_columns);
 
-/// The deferred key of `table_name`, if any. `lock`: FOR SHARE, held to the end of the
-/// caller's transaction, so that no build runs meanwhile.
+/// How deferred_key() locks the row it reads, to the end of the caller's transaction:
+/// `share` keeps a build from running meanwhile, `update` is the build's own.
+enum class row_lock { none, share, update };
+
+/// The deferred key of `table_name`, if any.
 std::optional<std::string> deferred_key(pg_connection& target, const std::string& pipeline,
-                                        const std::string& table_name, bool lock);
+                                        const std::string& table_name, row_lock lock);
 
 /// Builds the deferred key of `table_name` (`table_sql`: its quoted name) in one transaction
 /// of its own, removing the extra copies of rows loaded twice; true when it built one

@@ -88,7 +88,7 @@ std::optional<postgres_target> read_target(pg_connection& conn, const postgres_l
     t.unique_keys.back().insert(*r[2]);
     if (*r[1] == "true") t.primary_key.push_back(*r[2]);
   }
-  t.key_deferred = t.primary_key.empty() && deferred_key(conn, settings.pipeline, t.name, false).has_value();
+  t.key_deferred = t.primary_key.empty() && deferred_key(conn, settings.pipeline, t.name, row_lock::none).has_value();
   return t;
 }
 
@@ -396,7 +396,7 @@ bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_se
   auto& conn = *st.conn;
   if (copies_straight_in(batch)) {
     conn.exec("BEGIN");
-    if (deferred_key(conn, settings.pipeline, target.name, true)) {  // no build until COMMIT
+    if (deferred_key(conn, settings.pipeline, target.name, row_lock::share)) {  // no build until COMMIT
       // As they come: no index to keep compact, the key's build sorts them.
       copy_rows_into_target(conn, *batch.relation, target, {}, batch, st.copy_buffer);
       conn.exec("COMMIT");

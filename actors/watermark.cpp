@@ -32,14 +32,17 @@ std::optional<codecs::pgoutput::lsn_t> recent_commits::commit_lsn(std::uint32_t 
 namespace {
 
 // Indexes of `names` among the relation's columns (cached per schema version).
+std::vector<std::size_t> column_indexes(const relation_schema& rel, const std::vector<std::string>& names) {
+  std::vector<std::size_t> indexes;
+  for (const auto& n : names)
+    if (auto i = rel.column_index(n)) indexes.push_back(*i);
+  return indexes;
+}
+
 const std::vector<std::size_t>& key_indexes_of(watermark_state& st, const std::shared_ptr<const relation_schema>& rel,
                                                const std::vector<std::string>& names) {
   auto [it, inserted] = st.key_indexes.try_emplace(rel.get());
-  if (inserted) {
-    it->second.pinned = rel;
-    for (const auto& n : names)
-      if (auto i = rel->column_index(n)) it->second.indexes.push_back(*i);
-  }
+  if (inserted) it->second = {rel, column_indexes(*rel, names)};
   return it->second.indexes;
 }
 
@@ -49,10 +52,7 @@ std::vector<std::size_t> event_key_indexes(watermark_state& st, const change_bat
                                            const std::vector<std::string>& names) {
   for (const auto& r : batch.relations)
     if (r.get() == e.relation) return key_indexes_of(st, r, names);
-  std::vector<std::size_t> indexes;
-  for (const auto& n : names)
-    if (auto i = e.relation->column_index(n)) indexes.push_back(*i);
-  return indexes;
+  return column_indexes(*e.relation, names);
 }
 
 // The key's text values, length-prefixed: equal for a stream row and a COPY row of the

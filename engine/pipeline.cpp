@@ -188,14 +188,18 @@ class status_line {
   std::uint64_t events_ = 0, bytes_ = 0, snapshot_rows_ = 0;
 };
 
+// [tables.override] key_column of `t`, or "".
+std::string key_column_override(const config::pipeline_config& cfg, const source_table& t) {
+  auto it = cfg.tables.overrides.find(t.qualified());
+  return it == cfg.tables.overrides.end() ? "" : it->second.key_column;
+}
+
 // Plans every selected table not in the plan yet (all of them on a first start; a table
 // added to the selection later is snapshotted on the next start).
 // `slot_snapshot`: the exported snapshot of a slot created by this start ("" otherwise).
 snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t,
                               const std::string& slot_snapshot) {
-  auto override_it = cfg.tables.overrides.find(t.qualified());
-  std::string key_column = override_it == cfg.tables.overrides.end() ? "" : override_it->second.key_column;
-  auto plan = plan_table(conn, t, key_column, cfg.snapshot.chunk_rows);
+  auto plan = plan_table(conn, t, key_column_override(cfg, t), cfg.snapshot.chunk_rows);
   snapshot_table_state ts;
   ts.relid = plan.relid;
   ts.schema = plan.schema;
@@ -353,8 +357,7 @@ std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_
   const auto& src = cfg.source;
   bool keyless = cfg.snapshot.mode != config::snapshot_mode::never &&
                  std::any_of(tables.begin(), tables.end(), [&](const source_table& t) {
-                   auto o = cfg.tables.overrides.find(t.qualified());
-                   return !t.has_primary_key && (o == cfg.tables.overrides.end() || o->second.key_column.empty());
+                   return !t.has_primary_key && key_column_override(cfg, t).empty();
                  });
   if (keyless) {
     try {
