@@ -42,6 +42,21 @@ void roll_back_label(stream_load_client& client, const std::string& db, const st
     spdlog::warn("rollback of {} in {}.{}: {}", label, db, table, sl::describe(r));
 }
 
+void await_label(stream_load_client& client, const prepared_load& load, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::string error;
+    auto state = client.load_state(load.db, load.label, error);
+    if (error.empty() && sl::classify_load_state(state) != sl::outcome::poll) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("label {} in {}: still {} after {} s; going on", load.label, load.db,
+                   error.empty() ? state : error, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 committer_actor::behavior_type starrocks_committer(committer_actor::stateful_pointer<starrocks_committer_state> self,
                                                    stream_load_settings settings,
                                                    std::shared_ptr<prepared_journal> journal) {

@@ -34,6 +34,10 @@ void commit_prepared(stream_load_client& client, const prepared_load& load);
 void roll_back_label(stream_load_client& client, const std::string& db, const std::string& table,
                      const std::string& label);
 
+/// Waits until StarRocks no longer holds `load`'s label as running (committed, aborted or
+/// unknown), at most `timeout`.
+void await_label(stream_load_client& client, const prepared_load& load, std::chrono::milliseconds timeout);
+
 /// The labels loaders began and the checkpoint has not seen committed
 /// (state_dir/starrocks-2pc.journal): on restart, those the checkpoint did not record are
 /// rolled back. Shared by the loaders (append) and the committer (remove), thread-safe;

@@ -267,7 +267,9 @@ std::vector<prepared_load> load(self_ptr self, const starrocks_loader_settings& 
     std::string label = sl::label(settings.pipeline, batch.relation->relname, batch.first_lsn, batch.last_lsn,
                                   static_cast<unsigned>(n), sl::content_hash(body));
     if (!settings.exactly_once || target.primary_key) {
+      if (settings.in_flight) settings.in_flight->append({target.db, target.name, label});
       send_part(self, settings, metrics, target, label, headers, sent, source_name);
+      if (settings.in_flight) settings.in_flight->remove({{target.db, target.name, label}});
     } else if (auto ready = prepare_part(self, settings, metrics, target, label, headers, sent, source_name)) {
       for (const auto& row : batch.rows) ready->commit_lsn = std::max<std::uint64_t>(ready->commit_lsn, row.commit_lsn);
       ready->relid = batch.relid;

@@ -58,6 +58,9 @@ struct starrocks_loader_settings {
   /// Duplicate Key tables through the transaction interface (see the file comment).
   bool exactly_once = false;
   std::shared_ptr<class prepared_journal> journal;  ///< labels begun (exactly_once)
+  /// Labels of Stream Loads sent and not yet answered: after a crash, StarRocks may still
+  /// commit one (its body was in), so a restart waits for each before loading anything.
+  std::shared_ptr<class prepared_journal> in_flight;
   int max_attempts = 10;                         ///< per part, for retryable failures
   std::chrono::milliseconds first_backoff{500};  ///< doubles per attempt, at most 30 s
 };

@@ -310,7 +310,8 @@ std::string new_column_sql(const config::pipeline_config& cfg, const codecs::sta
   }
 }
 
-// Exactly once after a crash: the 2PC loads the checkpoint recorded are committed (their
+// After a crash: loads the last run left unanswered are waited for. Exactly once: the 2PC
+// loads the checkpoint recorded are committed (their
 // rows are below the durable LSN: the stream will not send them again), every other label
 // the loaders journaled is rolled back (its rows come again). Then both lists are empty.
 bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state& state, checkpoint_store& store) {
@@ -318,10 +319,19 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
   const auto& sr = cfg.sink.starrocks;
   try {
     actors::prepared_journal journal(cfg.pipeline.state_dir / "starrocks-2pc.journal");
+    actors::prepared_journal in_flight(cfg.pipeline.state_dir / "starrocks-inflight.journal");
     auto journaled = journal.entries();
-    if (state.prepared.empty() && journaled.empty()) return true;
+    if (state.prepared.empty() && journaled.empty() && in_flight.entries().empty()) return true;
     actors::stream_load_client client({sr.fe_url, sr.user, sr.password.reveal(),
                                        std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)});
+    // A load the last run sent but did not see answered may still commit: were it to land
+    // after this run's loads of its table, it would bring back what they changed.
+    if (auto waiting = in_flight.entries(); !waiting.empty()) {
+      for (const auto& load : waiting) actors::await_label(client, load, std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout));
+      spdlog::info("waited for {} load(s) the last run sent to finish in StarRocks", waiting.size());
+      in_flight.clear();
+    }
+    if (state.prepared.empty() && journaled.empty()) return true;
     for (const auto& load : state.prepared) actors::commit_prepared(client, load);
     std::size_t rolled_back = 0;
     for (const auto& entry : journaled) {
@@ -500,6 +510,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   caf::scoped_actor self{system};
 
   auto journal = std::make_shared<prepared_journal>(cfg.pipeline.state_dir / "starrocks-2pc.journal");
+  auto in_flight = std::make_shared<prepared_journal>(cfg.pipeline.state_dir / "starrocks-inflight.journal");
   std::vector<loader_actor> loaders;
   if (cfg.sink.kind == config::sink_kind::jsonl) {
     loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
@@ -515,6 +526,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     ls.targets = targets;
     ls.exactly_once = sr.exactly_once;
     ls.journal = journal;
+    ls.in_flight = in_flight;
     if (cfg.source.kind == config::source_kind::postgres)
       ls.add_column_sql = [&cfg, mapping = ls.mapping](const starrocks_target& target, const codecs::pgoutput::column_schema& c) {
         return new_column_sql(cfg, mapping, target, c);
