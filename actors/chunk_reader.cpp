@@ -1,11 +1,11 @@
 // Chunk reader: watermark, COPY, watermark; rows streamed to the watermark actor.
 #include "actors/chunk_reader.hpp"
 
-#include <charconv>
 #include <thread>
 
 #include "actors/watermark.hpp"
 #include "codecs/copy_text.hpp"
+#include "codecs/pg_snapshot.hpp"
 
 namespace pg2sr::actors {
 
@@ -24,32 +24,14 @@ void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
             quote_literal(std::string(1, kind) + ":" + id) + ")");
 }
 
-// The in-progress xids of pg_current_snapshot()'s text "xmin:xmax:xip,xip,...", as the
-// 32-bit xids pgoutput sends (the text has epoch-extended 64-bit ones).
-std::vector<std::uint32_t> in_progress_xids(std::string_view snapshot) {
-  std::vector<std::uint32_t> xids;
-  auto colon = snapshot.rfind(':');
-  if (colon == std::string_view::npos) throw pg_error("unexpected pg_current_snapshot() " + std::string(snapshot), "");
-  std::string_view list = snapshot.substr(colon + 1);
-  while (!list.empty()) {
-    auto comma = std::min(list.find(','), list.size());
-    std::uint64_t xid = 0;
-    auto [end, ec] = std::from_chars(list.data(), list.data() + comma, xid);
-    if (ec != std::errc() || end != list.data() + comma) throw pg_error("unexpected pg_current_snapshot() " + std::string(snapshot), "");
-    xids.push_back(static_cast<std::uint32_t>(xid));
-    list.remove_prefix(std::min(comma + 1, list.size()));
-  }
-  return xids;
-}
-
-// COPY the chunk in a REPEATABLE READ transaction whose snapshot's in-progress xids go
-// with the last rows, sending rows to the watermark in messages of rows_per_message rows.
+// COPY the chunk in a REPEATABLE READ transaction whose snapshot goes with the last rows, sending rows to the watermark in messages of rows_per_message rows.
 std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_reader_settings& settings,
                          const watermark_actor& watermark) {
   auto& connection = *self->state.conn;
   connection.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  auto snapshot = connection.query("SELECT pg_current_snapshot()::text");
-  auto invisible = in_progress_xids(snapshot.at(0).at(0).value_or(""));
+  auto text = connection.query("SELECT pg_current_snapshot()::text").at(0).at(0).value_or("");
+  auto snapshot = codecs::parse_pg_snapshot(text);
+  if (!snapshot) throw pg_error("unexpected pg_current_snapshot() " + text, "");
   PGconn* conn = connection.get();
   std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + task.predicate +
                     ") TO STDOUT";
@@ -83,8 +65,18 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
   while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
   if (auto err = parser.finish()) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
   connection.exec("COMMIT");
-  self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true, std::move(invisible)});
+  self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true, std::move(*snapshot)});
   return parser.rows();
+}
+
+// Waits until the watermark actor has the chunk's window: it must exist when L arrives, and
+// before the chunk's snapshot is taken (the watermark's commit history relies on it).
+void register_window(self_ptr self, const watermark_actor& watermark, const chunk_task_ptr& task) {
+  caf::scoped_actor blocking{self->system()};
+  std::optional<caf::error> failed;
+  blocking->request(watermark, caf::infinite, chunk_begin_msg{task})
+      .receive([](chunk_begun_msg&) {}, [&](caf::error& err) { failed = err; });
+  if (failed) throw pg_error("the watermark actor did not take the chunk: " + describe(*failed), "");
 }
 
 }  // namespace
@@ -102,7 +94,7 @@ chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_setti
             self->state.conn = std::make_unique<pg_connection>(settings.conninfo);
             self->state.conn->exec("SET synchronous_commit = on");
           }
-          self->send(watermark, chunk_begin_msg{msg.task});  // before L: the window must exist when L arrives
+          register_window(self, watermark, msg.task);
           emit_watermark(*self->state.conn, 'L', task.watermark_id);
           rows = copy_chunk(self, task, settings, watermark);
           emit_watermark(*self->state.conn, 'H', task.watermark_id);

@@ -24,6 +24,7 @@
 #include "actors/prepared_load.hpp"
 #include "actors/snapshot_state.hpp"
 #include "codecs/change_event.hpp"
+#include "codecs/pg_snapshot.hpp"
 #include "codecs/wal_generator.hpp"
 
 namespace pg2sr::actors {
@@ -124,6 +125,10 @@ struct chunk_task {
   std::vector<std::string> key_columns;
   std::shared_ptr<const codecs::pgoutput::relation_schema> relation;  ///< key flags = key_columns
   std::string watermark_id;  ///< "<run>:<relid>:<index>": unique per run, so old watermarks replayed are ignored
+  /// A keyless table read only up to the slot's exported snapshot: the rows the stream
+  /// inserts are never among the chunk's, so an insert in the window is another row, even
+  /// when identical to some of them.
+  bool rows_predate_stream = false;
 };
 using chunk_task_ptr = std::shared_ptr<const chunk_task>;
 
@@ -136,18 +141,21 @@ struct chunk_read_msg {
   std::uint64_t rows = 0;
 };
 
-/// chunk reader -> watermark, before it writes the low watermark: expect this chunk.
+/// chunk reader -> watermark, before it writes the low watermark: expect this chunk. The
+/// reader waits for the reply (chunk_begun_msg), so the window exists before L and before
+/// the chunk's snapshot is taken.
 struct chunk_begin_msg {
   chunk_task_ptr task;
 };
+struct chunk_begun_msg {};
 /// chunk reader -> watermark: rows read (all sent when `last`), as insert events. With the
-/// last part, the transactions the chunk's snapshot could not see (pg_current_snapshot's
-/// xip list): one of them committed before L in the stream means the chunk is stale.
+/// last part, the chunk's snapshot: a transaction it saw in progress that committed before
+/// L in the stream means the chunk is stale.
 struct chunk_rows_msg {
   std::string watermark_id;
   std::shared_ptr<codecs::pgoutput::change_batch> rows;
   bool last = false;
-  std::vector<std::uint32_t> invisible_xids;
+  codecs::pg_snapshot snapshot;
 };
 /// chunk reader -> watermark: the read failed; forget the chunk's window (it is retried).
 struct chunk_abort_msg {
@@ -246,7 +254,8 @@ struct link_chunker_msg {
 
 using watermark_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::reacts_to<end_of_stream_msg>,
                                          caf::reacts_to<credit_msg>, caf::reacts_to<link_decoder_msg>,
-                                         caf::reacts_to<link_source_msg>, caf::reacts_to<chunk_begin_msg>,
+                                         caf::reacts_to<link_source_msg>,
+                                         caf::replies_to<chunk_begin_msg>::with<chunk_begun_msg>,
                                          caf::reacts_to<chunk_rows_msg>, caf::reacts_to<chunk_abort_msg>,
                                          caf::reacts_to<snapshot_read_msg>, caf::reacts_to<link_chunker_msg>>;
 
@@ -284,6 +293,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_source_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::read_chunk_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_read_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_begin_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_begun_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_rows_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_abort_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::snapshot_read_msg)

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace pg2sr::actors {
 
 using codecs::pgoutput::change_batch;
@@ -10,23 +12,29 @@ using codecs::pgoutput::change_event;
 using codecs::pgoutput::change_op;
 using codecs::pgoutput::relation_schema;
 using codecs::pgoutput::tuple;
+using codecs::pgoutput::value_kind;
 using self_ptr = watermark_actor::stateful_pointer<watermark_state>;
 
-void recent_commits::record(std::uint32_t xid, codecs::pgoutput::lsn_t commit_lsn) {
+void commit_history::record(std::uint32_t xid, codecs::pgoutput::lsn_t commit_lsn) {
   if (xid == last_xid_ || xid == 0) return;  // a transaction's events come together
   last_xid_ = xid;
-  if (!by_xid_.emplace(xid, commit_lsn).second) return;
-  order_.emplace_back(xid, commit_lsn);
-  if (order_.size() > capacity) {
-    by_xid_.erase(order_.front().first);
-    order_.pop_front();
-  }
+  entries_.emplace_back(xid, commit_lsn);
 }
 
-std::optional<codecs::pgoutput::lsn_t> recent_commits::commit_lsn(std::uint32_t xid) const {
-  auto it = by_xid_.find(xid);
-  if (it == by_xid_.end()) return std::nullopt;
-  return it->second;
+std::optional<std::uint32_t> commit_history::missed_by(const codecs::pg_snapshot& snapshot,
+                                                       codecs::pgoutput::lsn_t before) const {
+  for (const auto& [xid, commit_lsn] : entries_) {
+    if (commit_lsn >= before) break;
+    if (snapshot.in_progress(xid)) return xid;
+  }
+  return std::nullopt;
+}
+
+void commit_history::prune(std::optional<std::uint32_t> floor, bool idle) {
+  if (floor)
+    std::erase_if(entries_, [&](const auto& entry) { return codecs::xid_precedes(entry.first, *floor); });
+  if (idle && entries_.size() > idle_capacity)
+    entries_.erase(entries_.begin(), entries_.end() - static_cast<std::ptrdiff_t>(idle_capacity));
 }
 
 namespace {
@@ -80,18 +88,99 @@ void forward(self_ptr self, std::shared_ptr<const change_batch> batch, std::size
   if (out.size() > 0 || completes || cost > 0) self->send(st.downstream, std::move(out));
 }
 
+// Follows a row through the window's changes for the unchanged-TOAST rule (watermark.hpp).
+void track_change(chunk_window& w, const change_batch& batch, const change_event& e, const std::string& old_key,
+                  const std::string& new_key) {
+  tuple values = batch.new_tuple(e);
+  tuple old_values = batch.old_tuple(e);
+  changed_row row;
+  if (auto it = w.changed.find(old_key); e.op == change_op::update && it != w.changed.end()) {
+    row = std::move(it->second);
+    w.changed.erase(it);
+  } else {
+    row.lineage.push_back(old_key);
+  }
+  row.kinds.resize(values.size(), value_kind::unchanged_toast);
+  row.data.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    // Under REPLICA IDENTITY FULL the old tuple holds what the new one leaves out.
+    const auto& v = values[i].kind == value_kind::unchanged_toast && e.old_kind == 'O' && i < old_values.size()
+                        ? old_values[i]
+                        : values[i];
+    if (v.kind == value_kind::unchanged_toast) continue;
+    row.kinds[i] = v.kind;
+    row.data[i].assign(v.data);
+  }
+  if (new_key != old_key) row.lineage.push_back(new_key);
+  w.changed.insert_or_assign(new_key, std::move(row));
+}
+
 // Marks the keys `e` touches in every open window of its table.
 void mark_dirty(watermark_state& st, const change_batch& batch, const change_event& e) {
   for (auto& [id, w] : st.windows) {
     if (!w.open || w.task->ref.relid != e.relid) continue;
     if (e.op == change_op::truncate) {
       w.all_dirty = true;
+      w.changed.clear();
       continue;
     }
+    // A keyless chunk holds only rows older than the stream: an insert is another row.
+    if (e.op == change_op::insert && w.task->rows_predate_stream) continue;
     const auto idx = event_key_indexes(st, batch, e, w.task->key_columns);
-    if (e.new_count > 0) w.dirty.insert(key_text(batch.new_tuple(e), idx));
-    if (e.old_count > 0) w.dirty.insert(key_text(batch.old_tuple(e), idx));
+    std::string new_key = e.new_count > 0 ? key_text(batch.new_tuple(e), idx) : std::string();
+    std::string old_key = e.old_count > 0 ? key_text(batch.old_tuple(e), idx) : new_key;
+    if (e.new_count > 0) w.dirty.insert(new_key);
+    if (e.old_count > 0) w.dirty.insert(old_key);
+    if (e.op == change_op::delete_row) w.changed.erase(old_key);
+    else track_change(w, batch, e, old_key, new_key);
   }
+}
+
+// The rows the window left partial, completed from the chunk's rows: whole rows as of H.
+std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_window& w) {
+  std::vector<const changed_row*> partial;
+  for (const auto& [key, row] : w.changed)
+    if (std::find(row.kinds.begin(), row.kinds.end(), value_kind::unchanged_toast) != row.kinds.end())
+      partial.push_back(&row);
+  if (partial.empty()) return nullptr;
+  const auto& idx = key_indexes_of(st, w.task->relation, w.task->key_columns);
+  std::unordered_map<std::string, tuple> chunk_row;
+  for (const auto& rows : w.rows)
+    for (const auto& e : rows->events) chunk_row.emplace(key_text(rows->new_tuple(e), idx), rows->new_tuple(e));
+  auto out = std::make_shared<change_batch>();
+  auto buffer = std::make_shared<std::string>();
+  std::vector<std::pair<value_kind, std::pair<std::size_t, std::size_t>>> spans;  // kind, (offset, size)
+  for (const auto* row : partial) {
+    const tuple* snap = nullptr;
+    for (const auto& k : row->lineage)
+      if (auto it = chunk_row.find(k); it != chunk_row.end()) snap = &it->second;
+    if (!snap) {
+      // Outside this chunk's range, or moved in from a key the chunk does not hold.
+      spdlog::debug("snapshot chunk {} of {}: a row changed with unchanged TOAST values is not among its rows",
+                    w.task->description, w.task->table_sql);
+      continue;
+    }
+    change_event ins;
+    ins.op = change_op::insert;
+    ins.relid = w.task->ref.relid;
+    ins.relation = w.task->relation.get();
+    ins.new_begin = static_cast<std::uint32_t>(spans.size());
+    ins.new_count = static_cast<std::uint32_t>(row->kinds.size());
+    for (std::size_t i = 0; i < row->kinds.size(); ++i) {
+      bool from_chunk = row->kinds[i] == value_kind::unchanged_toast && i < snap->size();
+      value_kind kind = from_chunk ? (*snap)[i].kind : row->kinds[i];
+      std::string_view data = from_chunk ? (*snap)[i].data : std::string_view(row->data[i]);
+      spans.push_back({kind, {buffer->size(), data.size()}});
+      buffer->append(data);
+    }
+    out->events.push_back(ins);
+  }
+  if (out->events.empty()) return nullptr;
+  // Views only once the buffer has stopped growing.
+  for (const auto& [kind, span] : spans) out->values.push_back({kind, std::string_view(*buffer).substr(span.first, span.second)});
+  out->buffers.push_back(std::move(buffer));
+  out->keep(w.task->relation);
+  return out;
 }
 
 void stop_if_done(self_ptr self) {
@@ -108,10 +197,22 @@ void stop_if_done(self_ptr self) {
 std::string stale_reason(const watermark_state& st, const chunk_window& w) {
   // The rows are sent before H is written; missing ones mean the reader failed after L.
   if (!w.rows_complete) return "high watermark before all of its rows";
-  for (auto xid : w.invisible_xids)
-    if (auto lsn = st.commits.commit_lsn(xid); lsn && *lsn < w.low_lsn)
-      return "transaction " + std::to_string(xid) + " committed before the low watermark but was not yet visible to the chunk's snapshot";
+  if (auto xid = st.commits.missed_by(w.snapshot, w.low_lsn))
+    return "transaction " + std::to_string(*xid) +
+           " committed before the low watermark but was not yet visible to the chunk's snapshot";
   return {};
+}
+
+// What no open window, nor any later one, can need of the commit history.
+void prune_commits(watermark_state& st) {
+  std::optional<std::uint32_t> floor = st.newest_xmin;
+  for (const auto& [id, w] : st.windows) {
+    auto xmin = w.rows_complete ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(w.snapshot.xmin))
+                                : w.registered_floor;
+    if (!xmin) return;  // a window whose snapshot may be older than any seen: keep all
+    if (!floor || codecs::xid_precedes(*xmin, *floor)) floor = xmin;
+  }
+  st.commits.prune(floor, st.windows.empty());
 }
 
 // High watermark: the chunk's rows minus the dirty keys, here, then the chunk is complete.
@@ -129,23 +230,33 @@ void release(self_ptr self, const std::string& id) {
     return;
   }
   std::uint64_t kept = 0, dropped = 0;
-  for (std::size_t b = 0; b < w.rows.size(); ++b) {
-    auto& rows = w.rows[b];
+  // Built before the dirty rows go: they complete rows the window left partial.
+  auto completed = completed_rows(st, w);
+  const auto& idx = key_indexes_of(st, w.task->relation, w.task->key_columns);
+  for (auto& rows : w.rows) {
     auto& events = rows->events;
-    const auto& idx = key_indexes_of(st, w.task->relation, w.task->key_columns);
     std::size_t before = events.size();
     if (w.all_dirty) events.clear();
     else if (!w.dirty.empty())
       std::erase_if(events, [&](const change_event& e) { return w.dirty.count(key_text(rows->new_tuple(e), idx)) > 0; });
     kept += events.size();
     dropped += before - events.size();
+  }
+  if (completed) {
+    spdlog::debug("snapshot chunk {} of {}: {} rows changed meanwhile with unchanged TOAST values completed from it",
+                  w.task->description, w.task->table_sql, completed->events.size());
+    w.rows.push_back(std::move(completed));
+  }
+  for (std::size_t b = 0; b < w.rows.size(); ++b) {
     bool last = b + 1 == w.rows.size();
-    forward(self, rows, 0, events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt, w.task->ref);
+    forward(self, w.rows[b], 0, w.rows[b]->events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt,
+            w.task->ref);
   }
   if (w.rows.empty()) forward(self, std::make_shared<change_batch>(), 0, 0, 0, w.task->ref);
   spdlog::debug("snapshot chunk {} of {}: {} rows released, {} changed meanwhile (the stream has them)",
                 w.task->description, w.task->table_sql, kept, dropped);
   if (st.windows.empty()) st.key_indexes.clear();  // let the schemas it holds go
+  prune_commits(st);
   stop_if_done(self);
 }
 
@@ -155,6 +266,7 @@ void on_events(self_ptr self, event_batch_msg& msg) {
   std::size_t end = std::min(msg.end, batch.events.size());
   for (std::size_t i = msg.begin; i < end; ++i)
     if (batch.events[i].relid != 0) st.commits.record(batch.events[i].xid, batch.events[i].txn_final_lsn);
+  if (st.windows.empty() && st.commits.size() > 2 * commit_history::idle_capacity) prune_commits(st);
   if (st.windows.empty()) {  // no snapshot in progress: pass through
     forward(self, msg.batch, msg.begin, end, msg.cost_bytes);
     return;
@@ -201,18 +313,25 @@ watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream
         self->state.source = link.source;
         stop_if_done(self);
       },
-      [=](chunk_begin_msg& begin) {
+      [=](chunk_begin_msg& begin) -> chunk_begun_msg {
         self->state.rereads.erase(begin.task->watermark_id);
         chunk_window w;
         w.task = begin.task;
+        w.registered_floor = self->state.newest_xmin;
         self->state.windows[begin.task->watermark_id] = std::move(w);
+        return {};
       },
       [=](chunk_rows_msg& rows) {
         auto it = self->state.windows.find(rows.watermark_id);
         if (it == self->state.windows.end()) return;
         if (rows.rows && !rows.rows->events.empty()) it->second.rows.push_back(std::move(rows.rows));
         it->second.rows_complete = rows.last;
-        if (rows.last) it->second.invisible_xids = std::move(rows.invisible_xids);
+        if (rows.last) {
+          auto& newest = self->state.newest_xmin;
+          auto xmin = static_cast<std::uint32_t>(rows.snapshot.xmin);
+          if (!newest || codecs::xid_precedes(*newest, xmin)) newest = xmin;
+          it->second.snapshot = std::move(rows.snapshot);
+        }
       },
       [=](chunk_abort_msg& abort) { self->state.windows.erase(abort.watermark_id); },
       [=](link_chunker_msg& link) { self->state.chunker = link.chunker; },

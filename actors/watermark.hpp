@@ -10,11 +10,19 @@
 // forwards (stream positions) and, in snapshot_only mode, ends the stream once every
 // chunk has been released.
 //
+// A change in the window whose new tuple leaves unchanged-TOAST ('u') columns out cannot
+// stand alone: its key's chunk row is dropped as dirty, so the target may never have had
+// the row. No change in the window set those columns, so the chunk's row holds their
+// current values: at H the key's last values in the window, completed from the chunk row
+// (of any key the row had in the window), are released as one whole row.
+//
 // PostgreSQL makes a commit visible (ProcArray) a moment after its commit record is in the
 // WAL, so a transaction committed just before L in the stream may still be invisible to
 // the chunk's snapshot: its change would then come before the stale chunk row. The reader
-// sends the snapshot's in-progress xids; the actor remembers the xids of recent commits,
-// and a chunk whose snapshot missed a transaction committed before L is read again.
+// registers the window here before it writes L, and sends the chunk's snapshot (xmin, xmax,
+// in-progress xids) with the last rows; the actor keeps the commits of the stream while a
+// window may need them, and a chunk whose snapshot missed a transaction committed before L
+// is read again.
 #pragma once
 
 #include <deque>
@@ -25,8 +33,16 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "codecs/pg_snapshot.hpp"
 
 namespace pg2sr::actors {
+
+/// A row's values after the changes it had in a window (inserts and updates), copied.
+struct changed_row {
+  std::vector<codecs::pgoutput::value_kind> kinds;  ///< unchanged_toast: no change in the window set it
+  std::vector<std::string> data;
+  std::vector<std::string> lineage;  ///< every key it had in the window
+};
 
 struct chunk_window {
   chunk_task_ptr task;
@@ -34,23 +50,35 @@ struct chunk_window {
   codecs::pgoutput::lsn_t low_lsn = 0;  ///< L's commit LSN
   bool all_dirty = false;  ///< a TRUNCATE of the table inside the window
   std::unordered_set<std::string> dirty;
+  std::unordered_map<std::string, changed_row> changed;  ///< by current key; deleted rows gone
   std::vector<std::shared_ptr<codecs::pgoutput::change_batch>> rows;
   bool rows_complete = false;
-  std::vector<std::uint32_t> invisible_xids;  ///< of the chunk's snapshot
+  codecs::pg_snapshot snapshot;  ///< the chunk's (with its last rows)
+  /// The newest snapshot xmin seen when the window was registered: its own snapshot, taken
+  /// later, has an xmin at least as new. None: no snapshot seen yet.
+  std::optional<std::uint32_t> registered_floor;
 };
 
-/// The commit LSN of the last `capacity` transactions that changed a table, by xid. A
-/// transaction stuck between its commit record and its visibility while `capacity` others
-/// commit after it is beyond what this covers.
-class recent_commits {
+/// The transactions that changed a table, in stream (commit) order, kept while a window
+/// may need them. A window's snapshot was taken after the window was registered, so its
+/// xmin is at least every xmin seen before: a transaction older than every open window's
+/// xmin (with none open, than the newest xmin seen) was visible to all of them, and to any
+/// later one. With no window open, the last `idle_capacity` are kept as well (a window's
+/// snapshot can still miss a transaction whose commit the stream brought before the
+/// window was registered, if that transaction's backend stalls between its commit record
+/// and its visibility meanwhile).
+class commit_history {
  public:
-  static constexpr std::size_t capacity = 1 << 16;
+  static constexpr std::size_t idle_capacity = 1 << 16;
   void record(std::uint32_t xid, codecs::pgoutput::lsn_t commit_lsn);
-  std::optional<codecs::pgoutput::lsn_t> commit_lsn(std::uint32_t xid) const;
+  /// A transaction that committed before `before` and that `snapshot` saw in progress.
+  std::optional<std::uint32_t> missed_by(const codecs::pg_snapshot& snapshot, codecs::pgoutput::lsn_t before) const;
+  /// Forgets the transactions older than `floor`; when `idle`, all but the last idle_capacity.
+  void prune(std::optional<std::uint32_t> floor, bool idle);
+  std::size_t size() const { return entries_.size(); }
 
  private:
-  std::deque<std::pair<std::uint32_t, codecs::pgoutput::lsn_t>> order_;
-  std::unordered_map<std::uint32_t, codecs::pgoutput::lsn_t> by_xid_;
+  std::deque<std::pair<std::uint32_t, codecs::pgoutput::lsn_t>> entries_;
   std::uint32_t last_xid_ = 0;
 };
 
@@ -64,7 +92,8 @@ struct watermark_state {
   bool snapshot_read = false;            ///< the chunker read every chunk
   bool stop_sent = false;
   std::unordered_map<std::string, chunk_window> windows;  ///< by watermark id
-  recent_commits commits;
+  commit_history commits;
+  std::optional<std::uint32_t> newest_xmin;  ///< of the chunk snapshots seen
   std::unordered_set<std::string> rereads;  ///< watermark ids sent back to the chunker, not begun again
   /// Key column indexes by schema version. Each entry holds its schema: a freed schema's
   /// address, reused by another table's, would otherwise find the wrong columns.

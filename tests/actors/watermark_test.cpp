@@ -107,13 +107,14 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
     sched.run();
   }
   // The chunk's rows (keys 1..3) as its snapshot saw them, with its in-progress xids.
-  void chunk_rows(std::vector<std::uint32_t> invisible) {
+  // The chunk's snapshot: xmin 700, xmax 1000, `invisible` in progress.
+  void chunk_rows(std::vector<std::uint64_t> invisible) {
     auto b = std::make_shared<change_batch>();
     b->relations.push_back(rel);
     for (const char* key : {"1", "2", "3"}) {
       pg2sr::test::append_insert(*b, *rel, text(key));
     }
-    caf::anon_send(merge, chunk_rows_msg{task->watermark_id, b, true, std::move(invisible)});
+    caf::anon_send(merge, chunk_rows_msg{task->watermark_id, b, true, pg2sr::codecs::pg_snapshot{700, 1000, std::move(invisible)}});
     sched.run();
   }
   std::vector<std::string> snapshot_keys() const {
@@ -124,9 +125,161 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
   }
 };
 
+// Every row forwarded downstream as text: "S " (snapshot row) or "C " (stream change), the
+// op, then the values joined by '|' with '?' for an unchanged TOAST value.
+caf::behavior row_recorder(caf::event_based_actor*, std::vector<std::string>* out) {
+  return {
+      [=](event_batch_msg& m) {
+        for (std::size_t i = m.begin; i < std::min(m.end, m.batch->events.size()); ++i) {
+          const auto& e = m.batch->events[i];
+          if (e.relid == 0) continue;
+          auto values = e.op == change_op::delete_row ? m.batch->old_tuple(e) : m.batch->new_tuple(e);
+          std::string row = std::string(m.snapshot_rows ? "S " : "C ") + std::string(to_string(e.op)) + " ";
+          for (std::size_t c = 0; c < values.size(); ++c)
+            row += (c ? "|" : "") + (values[c].kind == value_kind::unchanged_toast ? std::string("?") : std::string(values[c].data));
+          out->push_back(row);
+        }
+      },
+      [](end_of_stream_msg&) {},
+  };
+}
+
+// docs (id key, n, big): `big` stored out of line, so an update of `n` alone sends it as 'u'.
+struct toast_fixture : pg2sr::test::deterministic_actors {
+  std::vector<std::string> rows;
+  std::shared_ptr<relation_schema> rel = pg2sr::test::test_relation(
+      16400, "docs", {{"id", 20, -1, true, "", ""}, {"n", 23, -1, false, "", ""}, {"big", 25, -1, false, "", ""}});
+  std::shared_ptr<chunk_task> task = std::make_shared<chunk_task>();
+  caf::actor recorder = sys.spawn(row_recorder, &rows);
+  watermark_actor merge = sys.spawn(watermark, caf::actor_cast<batcher_actor>(recorder), false);
+  std::deque<std::string> texts;
+  std::uint32_t next_xid = 900;
+  lsn_t next_lsn = 0x100;
+
+  toast_fixture() {
+    task->ref = chunk_ref{rel->relid, 0};
+    task->key_columns = {"id"};
+    task->relation = rel;
+    task->watermark_id = "run:16400:0";
+    task->description = "id in [1, 10)";
+    task->table_sql = "public.docs";
+    caf::anon_send(merge, chunk_begin_msg{task});
+    sched.run();
+  }
+  ~toast_fixture() {
+    for (const caf::actor& a : {caf::actor_cast<caf::actor>(merge), recorder})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+  // Values "a|b|?" ('?' = unchanged TOAST) appended to `b`; returns (begin, count).
+  std::pair<std::uint32_t, std::uint32_t> values(change_batch& b, const std::string& row) {
+    auto begin = static_cast<std::uint32_t>(b.values.size());
+    std::size_t start = 0;
+    for (;;) {
+      auto bar = row.find('|', start);
+      std::string v = row.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+      if (v == "?") b.values.push_back({value_kind::unchanged_toast, {}});
+      else b.values.push_back({value_kind::text, texts.emplace_back(v)});
+      if (bar == std::string::npos) break;
+      start = bar + 1;
+    }
+    return {begin, static_cast<std::uint32_t>(b.values.size()) - begin};
+  }
+  // One transaction with one change: op "insert", "update" (old key "" = key unchanged,
+  // else a key change with a 'K' old tuple) or "delete" (old holds the key).
+  void change(change_op op, const std::string& new_row, const std::string& old_key = "") {
+    auto b = std::make_shared<change_batch>();
+    b->relations.push_back(rel);
+    change_event e;
+    e.op = op;
+    e.relid = rel->relid;
+    e.relation = rel.get();
+    e.xid = next_xid++;
+    e.txn_final_lsn = next_lsn += 0x100;
+    if (!new_row.empty()) std::tie(e.new_begin, e.new_count) = values(*b, new_row);
+    if (!old_key.empty()) {
+      std::tie(e.old_begin, e.old_count) = values(*b, old_key + "||");
+      b->values[e.old_begin + 1].kind = value_kind::null;
+      b->values[e.old_begin + 2].kind = value_kind::null;
+      e.old_kind = 'K';
+    }
+    b->events.push_back(e);
+    caf::anon_send(merge, event_batch_msg{b, 0, 0, 0, SIZE_MAX, std::nullopt, false});
+    sched.run();
+  }
+  void watermark_message(char kind) {
+    auto b = std::make_shared<change_batch>();
+    change_event m;
+    m.op = change_op::message;
+    m.xid = next_xid++;
+    m.txn_final_lsn = next_lsn += 0x100;
+    m.new_begin = 0;
+    m.new_count = 2;
+    b->values.push_back({value_kind::text, texts.emplace_back(watermark_prefix)});
+    b->values.push_back({value_kind::text, texts.emplace_back(std::string(1, kind) + ":" + task->watermark_id)});
+    b->events.push_back(m);
+    caf::anon_send(merge, event_batch_msg{b, 0, 0, 0, SIZE_MAX, std::nullopt, false});
+    sched.run();
+  }
+  void chunk_rows(const std::vector<std::string>& snapshot) {
+    auto b = std::make_shared<change_batch>();
+    b->relations.push_back(rel);
+    for (const auto& row : snapshot) {
+      change_event ins;
+      ins.op = change_op::insert;
+      ins.relid = rel->relid;
+      ins.relation = rel.get();
+      std::tie(ins.new_begin, ins.new_count) = values(*b, row);
+      b->events.push_back(ins);
+    }
+    caf::anon_send(merge, chunk_rows_msg{task->watermark_id, b, true, {}});
+    sched.run();
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(watermark)
+
+// Issue: a key updated in the window with its TOAST column unchanged had its chunk row
+// dropped and only the partial update reached the target, which never had the row.
+BOOST_FIXTURE_TEST_CASE(a_row_changed_in_the_window_with_unchanged_toast_arrives_whole_at_H, toast_fixture) {
+  watermark_message('L');
+  change(change_op::update, "2|20|?");  // n of row 2 changed, big not sent
+  chunk_rows({"1|1|B1", "2|2|B2", "3|3|B3"});
+  change(change_op::update, "2|21|?");
+  watermark_message('H');
+  BOOST_TEST(rows == (std::vector<std::string>{"C update 2|20|?", "C update 2|21|?", "S insert 1|1|B1",
+                                               "S insert 3|3|B3", "S insert 2|21|B2"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_key_change_in_the_window_is_completed_from_the_chunk_row_of_either_key, toast_fixture) {
+  watermark_message('L');
+  chunk_rows({"1|1|B1", "2|2|B2"});  // read before the key change: the row is under key 2
+  change(change_op::update, "5|2|?", "2");
+  watermark_message('H');
+  BOOST_TEST(rows == (std::vector<std::string>{"C update 5|2|?", "S insert 1|1|B1", "S insert 5|2|B2"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_whole_change_or_a_delete_after_a_partial_one_needs_no_completion, toast_fixture) {
+  watermark_message('L');
+  change(change_op::update, "1|10|?");
+  change(change_op::update, "1|11|N1");  // big set: the stream has the whole row
+  change(change_op::update, "2|20|?");
+  change(change_op::delete_row, "", "2");
+  change(change_op::update, "3|30|?");
+  change(change_op::update, "3|31|N3");
+  change(change_op::update, "3|32|?");  // completes the whole row the stream sent before
+  chunk_rows({"1|1|B1", "2|2|B2", "3|3|B3"});
+  watermark_message('H');
+  // Every key is dirty, and the stream carries what the target needs: no chunk value (B*)
+  // may come back on top of it.
+  BOOST_TEST(std::none_of(rows.begin(), rows.end(), [](const std::string& r) { return r.starts_with("S "); }));
+  BOOST_TEST(rows.back() == "C update 3|32|?");
+}
+
 
 BOOST_FIXTURE_TEST_CASE(rows_changed_inside_the_window_are_left_to_the_stream, watermark_fixture) {
   stream(watermark_message('L', 900, 0x100));
@@ -147,6 +300,61 @@ BOOST_FIXTURE_TEST_CASE(transaction_committed_before_L_but_invisible_sends_the_c
   BOOST_TEST(snapshot_keys().empty());  // nothing of the stale chunk reached the target
   BOOST_REQUIRE_EQUAL(out.released.size(), 1u);
   BOOST_TEST(out.released[0].reread == task);
+}
+
+// The xip list names only xids below xmax: a transaction that took its xid after the
+// snapshot's xmax was fixed is invisible to it too, though no list names it.
+BOOST_FIXTURE_TEST_CASE(transaction_at_or_past_the_snapshot_xmax_committed_before_L_sends_the_chunk_back,
+                        watermark_fixture) {
+  stream(delete_in_txn(1200, 0x80, "2"));
+  stream(watermark_message('L', 900, 0x100));
+  chunk_rows({});
+  stream(watermark_message('H', 902, 0x300));
+  BOOST_TEST(snapshot_keys().empty());
+  BOOST_REQUIRE_EQUAL(out.released.size(), 1u);
+}
+
+// However many transactions commit while a window is open (a COPY waiting on a lock), the
+// one that matters is not forgotten.
+BOOST_FIXTURE_TEST_CASE(a_window_remembers_every_commit_it_may_need, watermark_fixture) {
+  stream(delete_in_txn(800, 0x80, "2"));
+  auto others = std::make_shared<change_batch>();
+  others->relations.push_back(rel);
+  for (std::uint32_t i = 0; i < 70'000; ++i) {
+    change_event del;
+    del.op = change_op::delete_row;
+    del.relid = rel->relid;
+    del.relation = rel.get();
+    del.xid = 100 + i % 2;  // older than the snapshot's xmin: visible to it
+    del.txn_final_lsn = 0x90 + i;
+    del.old_begin = 0;
+    del.old_count = 1;
+    del.old_kind = 'K';
+    others->events.push_back(del);
+  }
+  others->values.push_back({value_kind::text, text("99")});
+  stream(others);
+  stream(watermark_message('L', 900, 0x100000));
+  chunk_rows({800});
+  stream(watermark_message('H', 902, 0x100100));
+  BOOST_TEST(snapshot_keys().empty());
+  BOOST_REQUIRE_EQUAL(out.released.size(), 1u);
+}
+
+// A keyless table's chunk reads only rows older than the slot: a row the stream inserts is
+// another row, even when identical to rows of the chunk, which must all stay.
+BOOST_FIXTURE_TEST_CASE(an_insert_identical_to_keyless_chunk_rows_drops_none_of_them, watermark_fixture) {
+  task->rows_predate_stream = true;
+  stream(watermark_message('L', 900, 0x100));
+  auto ins = std::make_shared<change_batch>();
+  ins->relations.push_back(rel);
+  pg2sr::test::append_insert(*ins, *rel, text("2"));
+  ins->events.back().xid = 901;
+  ins->events.back().txn_final_lsn = 0x200;
+  stream(ins);
+  chunk_rows({});
+  stream(watermark_message('H', 902, 0x300));
+  BOOST_TEST(snapshot_keys() == (std::vector<std::string>{"1", "2", "3"}), boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(transaction_visible_to_the_snapshot_before_L_is_fine, watermark_fixture) {

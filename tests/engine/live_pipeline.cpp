@@ -83,6 +83,15 @@ bool live_pipeline::wait_for_log(const std::string& text, std::chrono::seconds t
   return false;
 }
 
+bool live_pipeline::wait_for_snapshots(const std::vector<std::string>& tables, std::chrono::seconds timeout) const {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (const auto& t : tables) {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(until - std::chrono::steady_clock::now());
+    if (!wait_for_log("snapshot of " + t + " done", std::max(left, std::chrono::seconds(1)))) return false;
+  }
+  return true;
+}
+
 void live_pipeline::start() {
   auto lines_before = log().size();
   start_nowait();

@@ -48,6 +48,10 @@ class live_pipeline {
   void start_nowait();
   /// Waits until the log contains `text`; false on timeout.
   bool wait_for_log(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) const;
+  /// Waits until the log says the snapshot of every one of `tables` ("schema.table") is
+  /// done: a comparison before that may meet a table whose last chunk is still loading.
+  bool wait_for_snapshots(const std::vector<std::string>& tables,
+                          std::chrono::seconds timeout = std::chrono::seconds(300)) const;
   bool running() const { return process_ != nullptr; }
 
   /// Inserts `id` into public.pg2sr_sentinel (created by the constructor) and waits until

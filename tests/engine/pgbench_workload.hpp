@@ -5,10 +5,15 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace pg2sr::test {
 
 inline constexpr const char* pgbench_binary = "/usr/lib/postgresql/15/bin/pgbench";
+
+/// The tables make_pgbench creates, as "schema.table".
+inline const std::vector<std::string> pgbench_tables = {"public.pgbench_accounts", "public.pgbench_branches",
+                                                        "public.pgbench_tellers", "public.pgbench_history"};
 
 /// pgbench -i at `scale` (100,000 accounts per unit) into `db`; pgbench_history gets a
 /// bigserial key `hid` so that it can be compared too.

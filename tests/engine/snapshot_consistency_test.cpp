@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(snapshot_under_load_equals_the_source) {
   BOOST_TEST(query(p.sql(), "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")[0][0] == "1");
   work.finish();
   BOOST_TEST(work.pgbench_status == 0);
-  BOOST_REQUIRE_MESSAGE(p.wait_for_log("snapshot of public.pgbench_accounts done", std::chrono::seconds(300)), p.log());
+  BOOST_REQUIRE_MESSAGE(p.wait_for_snapshots(pgbench_tables), p.log());
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1, std::chrono::seconds(120)), p.log());
   require_all_equal(p);
   p.stop();
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(kill_9_during_the_snapshot_then_restart_equals_the_source) 
     p.start();
   }
   work.finish();
-  BOOST_REQUIRE_MESSAGE(p.wait_for_log("snapshot of public.pgbench_accounts done", std::chrono::seconds(300)), p.log());
+  BOOST_REQUIRE_MESSAGE(p.wait_for_snapshots(pgbench_tables), p.log());
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1, std::chrono::seconds(120)), p.log());
   require_all_equal(p);
   BOOST_TEST(p.log().find("resuming after durable LSN") != std::string::npos);
