@@ -145,7 +145,7 @@ void on_events(self_ptr self, const event_batch_msg& msg) {
         if (slot.compactor) take(st, slot);
         auto it = std::find_if(batch->relations.begin(), batch->relations.end(),
                                [&](const auto& r) { return r.get() == e.relation; });
-        slot.compactor = std::make_unique<table_compactor>(*it);
+        slot.compactor = std::make_unique<table_compactor>(*it, st.settings.keyless_relids.count(e.relid) > 0);
       }
       if (slot.compactor->empty()) slot.first_event_at = now;
       if (msg.snapshot_rows) slot.compactor->add_unique(batch, e, position, msg.chunk);

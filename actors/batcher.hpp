@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "actors/compactor.hpp"
@@ -23,6 +24,7 @@ struct batcher_settings {
   std::chrono::microseconds flush_interval = std::chrono::seconds(1);
   std::uint64_t capacity_bytes = 64ull << 20;  ///< decoded bytes the batcher may hold (buffered + loading)
   std::size_t snapshot_loads_per_table = 1;    ///< snapshot-only batches of one table loading at once
+  std::unordered_set<std::uint32_t> keyless_relids;  ///< tables whose identical rows are distinct rows
 };
 
 struct batcher_state {

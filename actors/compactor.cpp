@@ -23,16 +23,17 @@ bool load_row::partial() const {
   return false;
 }
 
-table_compactor::table_compactor(std::shared_ptr<const relation_schema> relation)
-    : batch_(std::make_shared<load_batch>()) {
+table_compactor::table_compactor(std::shared_ptr<const relation_schema> relation, bool distinct_rows)
+    : batch_(std::make_shared<load_batch>()), distinct_rows_(distinct_rows) {
   batch_->relation = std::move(relation);
   batch_->relid = batch_->relation ? batch_->relation->relid : 0;
 }
 
 // The key columns' kinds and bytes, length-prefixed so that ("ab","c") != ("a","bc").
-// Empty when a key column is unchanged-TOAST: then the key is unknown and the row is kept
-// as it is, never folded.
+// Empty when a key column is unchanged-TOAST (the key is unknown) or the table has no key:
+// the row is then kept as it is, never folded.
 std::string table_compactor::key_of(tuple values) const {
+  if (distinct_rows_) return {};
   std::string key;
   const auto& cols = batch_->relation->columns;
   for (std::size_t i = 0; i < cols.size() && i < values.size(); ++i) {
@@ -54,7 +55,7 @@ tuple table_compactor::merge(tuple older, tuple newer) {
   return tuple(out.data(), out.size());
 }
 
-void table_compactor::put(row_op op, tuple values, const change_event& e, std::string key) {
+void table_compactor::put(row_op op, tuple values, const change_event& e, std::string key, bool moved) {
   if (!key.empty()) {
     auto it = by_key_.find(key);
     if (it != by_key_.end()) {
@@ -64,6 +65,7 @@ void table_compactor::put(row_op op, tuple values, const change_event& e, std::s
         for (const auto& v : values) {
           if (v.kind == value_kind::unchanged_toast) {
             values = merge(tuple(older.values, older.count), values);
+            moved = moved || older.moved;  // still partial: still a key the target may lack
             break;
           }
         }
@@ -74,6 +76,7 @@ void table_compactor::put(row_op op, tuple values, const change_event& e, std::s
     }
   }
   batch_->rows.push_back({op, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn, e.txn_final_lsn});
+  batch_->rows.back().moved = moved && op == row_op::upsert && batch_->rows.back().partial();
   alive_.push_back(true);
 }
 
@@ -124,11 +127,13 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
           }))
         new_values = merge(old_values, new_values);
       std::string new_key = key_of(new_values);
+      bool moved = false;
       if (e.old_kind != 0) {
         std::string old_key = key_of(old_values);
-        if (old_key != new_key) put(row_op::delete_row, old_values, e, std::move(old_key));
+        moved = distinct_rows_ || old_key != new_key;  // a keyless row is replaced whole
+        if (moved) put(row_op::delete_row, old_values, e, std::move(old_key));
       }
-      put(row_op::upsert, new_values, e, std::move(new_key));
+      put(row_op::upsert, new_values, e, std::move(new_key), moved);
       break;
     }
     case change_op::delete_row:

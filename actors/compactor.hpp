@@ -3,7 +3,8 @@
 // Rules (per key, in stream order): insert/update -> upsert of the newest values;
 // insert + delete -> delete; an update whose new tuple has unchanged-TOAST ('u') columns is
 // completed from the old tuple under REPLICA IDENTITY FULL, else merged onto an earlier
-// upsert of the same key in the batch, else stays partial; a key
+// upsert of the same key in the batch, else stays partial (rows of a keyless table are
+// never folded: identical rows are distinct rows); a key
 // change (old tuple differs) -> delete of the old key, then upsert of the new one; TRUNCATE
 // -> everything before it is dropped and the batch starts with a truncate. Rows keep the
 // order of their last change, so a delete and an upsert that the target sees as the same
@@ -20,7 +21,9 @@ namespace pg2sr::actors {
 
 class table_compactor {
  public:
-  explicit table_compactor(std::shared_ptr<const relation_schema> relation);
+  /// `distinct_rows`: a table without a key (REPLICA IDENTITY FULL flags every column as
+  /// key): two identical rows are two rows, so nothing is folded.
+  explicit table_compactor(std::shared_ptr<const relation_schema> relation, bool distinct_rows = false);
 
   /// Adds an insert, update, delete or truncate event of this table from `source`.
   void add(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
@@ -45,11 +48,12 @@ class table_compactor {
   void note(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
             const codecs::pgoutput::change_event& e, std::uint64_t position);
   void put(row_op op, codecs::pgoutput::tuple values, const codecs::pgoutput::change_event& e,
-           std::string key);
+           std::string key, bool moved = false);
   std::string key_of(codecs::pgoutput::tuple values) const;
   codecs::pgoutput::tuple merge(codecs::pgoutput::tuple older, codecs::pgoutput::tuple newer);
 
   std::shared_ptr<load_batch> batch_;
+  bool distinct_rows_ = false;
   std::vector<bool> alive_;                              ///< per row: not superseded
   std::unordered_map<std::string, std::size_t> by_key_;  ///< key -> its live row
 };

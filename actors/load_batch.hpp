@@ -32,6 +32,10 @@ struct load_row {
   /// A snapshot row whose values are one COPY text line in place (insert_copy_line): a
   /// COPY into the target sends the line as it is.
   bool copy_line = false;
+  /// A partial upsert of a key the row moved to (its key changed while TOAST columns were
+  /// unchanged): a target that keeps rows by key alone never had that key, so the row's
+  /// missing columns must come from elsewhere (the source).
+  bool moved = false;
   bool partial() const;
   /// That line, without its newline (copy_line rows only).
   std::string_view line() const;

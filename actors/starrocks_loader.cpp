@@ -5,9 +5,12 @@
 #include <spdlog/spdlog.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <deque>
 #include <map>
 #include <thread>
 
+#include "actors/pg_connection.hpp"
 #include "actors/starrocks_committer.hpp"
 #include "codecs/lsn.hpp"
 
@@ -179,12 +182,13 @@ struct part {
 };
 
 // Splits the batch: whole rows together, partial updates by their set of present columns.
-std::vector<part> parts_of(const load_batch& batch, const starrocks_target& target, std::uint64_t& skipped_deletes) {
+std::vector<part> parts_of(const load_batch& batch, const std::vector<load_row>& rows, const starrocks_target& target,
+                           std::uint64_t& skipped_deletes) {
   const std::size_t width = batch.relation->columns.size();
   part whole;
   for (std::size_t i = 0; i < width; ++i) whole.columns.push_back(i);
   std::map<std::vector<std::size_t>, part> partial;
-  for (const auto& row : batch.rows) {
+  for (const auto& row : rows) {
     bool is_delete = row.op == row_op::delete_row;
     if (is_delete && !target.primary_key) {
       ++skipped_deletes;  // a Duplicate Key table only appends
@@ -206,6 +210,70 @@ std::vector<part> parts_of(const load_batch& batch, const starrocks_target& targ
   if (!whole.rows.empty()) out.push_back(std::move(whole));
   for (auto& [columns, p] : partial) out.push_back(std::move(p));
   return out;
+}
+
+// Values of rows read again from the source; stable addresses for the rows' views.
+struct reread_rows {
+  std::deque<std::string> text;
+  std::deque<std::vector<column_value>> values;
+};
+
+// The row under `row`'s key as the source holds it now: false when it is gone.
+bool read_again(self_ptr self, const starrocks_loader_settings& settings, const relation_schema& rel, load_row& row,
+                reread_rows& store) {
+  if (settings.source_conninfo.empty())
+    throw load_error(rel.qualified_name() + ": a row whose key changed with unchanged TOAST columns cannot be completed "
+                     "without the source");
+  std::string select, where;
+  std::vector<std::string> params;
+  for (const auto& c : rel.columns) select += (select.empty() ? "" : ", ") + quote_ident(c.name);
+  for (auto k : rel.key_columns) {
+    const auto& v = row.values[k];
+    if (v.kind != value_kind::text)
+      throw load_error(rel.qualified_name() + ": key column " + rel.columns[k].name +
+                       " of a moved row is not text (binary stream): its row cannot be read again");
+    params.emplace_back(v.data);
+    where += (where.empty() ? "" : " AND ") + quote_ident(rel.columns[k].name) + " = $" + std::to_string(params.size());
+  }
+  std::string sql = "SELECT " + select + " FROM " + quote_qualified(rel.nspname, rel.relname) + " WHERE " + where;
+  std::vector<pg_row> found;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      if (!self->state.source) self->state.source = std::make_unique<pg_connection>(settings.source_conninfo);
+      found = self->state.source->query(sql, params);
+      break;
+    } catch (const std::exception& e) {
+      self->state.source.reset();
+      if (attempt == 2) throw load_error(rel.qualified_name() + ": reading a moved row again failed: " + e.what());
+    }
+  }
+  if (found.empty()) return false;
+  auto& values = store.values.emplace_back();
+  for (const auto& v : found[0]) {
+    if (!v) values.push_back({value_kind::null, {}});
+    else values.push_back({value_kind::text, store.text.emplace_back(*v)});
+  }
+  row.values = values.data();
+  row.count = static_cast<std::uint32_t>(values.size());
+  row.moved = false;
+  return true;
+}
+
+// The batch's rows, with every moved partial row read again whole from the source.
+const std::vector<load_row>& complete_moved_rows(self_ptr self, const starrocks_loader_settings& settings,
+                                                 const load_batch& batch, std::vector<load_row>& completed,
+                                                 reread_rows& store) {
+  if (std::none_of(batch.rows.begin(), batch.rows.end(), [](const load_row& r) { return r.moved; }))
+    return batch.rows;
+  for (const auto& row : batch.rows) {
+    if (!row.moved) {
+      completed.push_back(row);
+      continue;
+    }
+    load_row whole = row;
+    if (read_again(self, settings, *batch.relation, whole, store)) completed.push_back(whole);
+  }
+  return completed;
 }
 
 // A target named and typed after the relation itself (built-in types only).
@@ -236,7 +304,9 @@ std::vector<prepared_load> load(self_ptr self, const starrocks_loader_settings& 
                   "(the rows loaded after it are kept)", source_name, target.db, target.name);
   sr::table_encoding enc = encoding_for(*batch.relation, target, settings);
   std::uint64_t skipped_deletes = 0;
-  auto parts = parts_of(batch, target, skipped_deletes);
+  std::vector<load_row> completed;
+  reread_rows store;
+  auto parts = parts_of(batch, complete_moved_rows(self, settings, batch, completed, store), target, skipped_deletes);
   if (skipped_deletes > 0)
     spdlog::warn("{}: {} delete(s) not applied: {}.{} is a Duplicate Key table (append only)", source_name,
                  skipped_deletes, target.db, target.name);

@@ -4,7 +4,11 @@
 //
 // A batch becomes one load of whole rows (upserts and, on Primary Key tables, deletes with
 // "__op": 1) plus one partial-update load per set of present columns (updates whose
-// unchanged TOAST columns were not sent: the target keeps its value). Every part has a label
+// unchanged TOAST columns were not sent: the target keeps its value). A partial update of a
+// key that a key change created has no row in StarRocks to complete: that row is read again
+// from the source by key, whole (any later change comes later in the stream, so the end
+// state is the source's; a row gone meanwhile is left to the change that removed it).
+// Every part has a label
 // derived from its content, so a retry or a replay after a crash is recognised by StarRocks
 // ("Label Already Exists" + FINISHED) instead of being applied twice. Fail and transport
 // errors are retried with backoff under the same label; a RUNNING label is polled; 401 and
@@ -61,12 +65,16 @@ struct starrocks_loader_settings {
   /// Labels of Stream Loads sent and not yet answered: after a crash, StarRocks may still
   /// commit one (its body was in), so a restart waits for each before loading anything.
   std::shared_ptr<class prepared_journal> in_flight;
+  /// The source, where a row whose key moved with unchanged TOAST columns is read again
+  /// whole (StarRocks has no row under the new key for a partial update to complete).
+  std::string source_conninfo;
   int max_attempts = 10;                         ///< per part, for retryable failures
   std::chrono::milliseconds first_backoff{500};  ///< doubles per attempt, at most 30 s
 };
 
 struct starrocks_loader_state {
   std::unique_ptr<stream_load_client> client;
+  std::unique_ptr<class pg_connection> source;  ///< opened at the first row read again
   std::string body, compressed;  ///< reused across loads
   static inline const char* name = "starrocks-loader";
 };

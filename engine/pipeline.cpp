@@ -263,6 +263,7 @@ void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t,
       task->key_columns = t.key_columns;
       task->relation = relation;
       task->watermark_id = prefix + ":" + std::to_string(t.relid) + ":" + std::to_string(c.index);
+      task->rows_predate_stream = !t.written_before.empty();
       tasks.push_back(std::move(task));
     }
   }
@@ -527,6 +528,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     ls.exactly_once = sr.exactly_once;
     ls.journal = journal;
     ls.in_flight = in_flight;
+    if (cfg.source.kind == config::source_kind::postgres) ls.source_conninfo = config::conninfo(cfg.source.postgres, true);
     if (cfg.source.kind == config::source_kind::postgres)
       ls.add_column_sql = [&cfg, mapping = ls.mapping](const starrocks_target& target, const codecs::pgoutput::column_schema& c) {
         return new_column_sql(cfg, mapping, target, c);
@@ -581,6 +583,9 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   // would be the snapshot's bound.
   if (cfg.sink.kind == config::sink_kind::postgres)
     bs.snapshot_loads_per_table = static_cast<std::size_t>(std::min(2, cfg.sink.postgres.max_concurrent_loads));
+  for (const auto& t : selected)
+    if (!t.has_primary_key && t.replica_identity == 'f' && key_column_override(cfg, t).empty())
+      bs.keyless_relids.insert(t.oid);
   auto batch = system.spawn(batcher, bs, loaders, checkpointer, &metrics);
   bool snapshot_only = cfg.snapshot.mode == config::snapshot_mode::snapshot_only;
   auto merge = system.spawn(watermark, batch, snapshot_only);

@@ -61,8 +61,8 @@ struct fixture {
   void truncate() { event(change_op::truncate); }
 
   // Feeds every event to a compactor (after all were built: values must not move).
-  std::shared_ptr<load_batch> compact() {
-    table_compactor c(rel);
+  std::shared_ptr<load_batch> compact(bool distinct_rows = false) {
+    table_compactor c(rel, distinct_rows);
     std::shared_ptr<const change_batch> src = batch;
     for (const auto& e : batch->events) c.add(src, e, position++);
     return c.take(1);
@@ -177,6 +177,18 @@ BOOST_FIXTURE_TEST_CASE(batch_records_positions_and_lsns_of_its_events, fixture)
   BOOST_TEST(b->first_position == 41u);
   BOOST_TEST(b->last_position == 42u);
   BOOST_TEST(b->rows[1].commit_lsn == b->rows[1].lsn + 0x1000);
+}
+
+// A keyless table under REPLICA IDENTITY FULL: every column is flagged key, but two
+// identical rows are two rows (a Duplicate Key target must get both).
+BOOST_FIXTURE_TEST_CASE(identical_rows_of_a_keyless_table_are_not_folded, fixture) {
+  for (auto& c : rel->columns) c.is_key = true;
+  insert({text("1"), text("a"), text("x")});
+  insert({text("1"), text("a"), text("x")});
+  update({text("1"), text("b"), text("x")}, {text("1"), text("a"), text("x")}, 'O');
+  auto b = compact(true);
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"U(1,a,x)", "U(1,a,x)", "D(1,a,x)", "U(1,b,x)"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
