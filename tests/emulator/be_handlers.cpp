@@ -297,7 +297,7 @@ void starrocks_emulator::impl::be_stream_load(const httplib::Request& req, httpl
   const auto commit_start = clock_type::now();
   {
     std::lock_guard lock(mu);
-    if (!discarding) table->apply(rows.changes, rows.loaded, options.partial_update);
+    if (!discarding) table->apply(rows.changes, rows.loaded, options.partial_update, r.label);
     label_registry::commit(*txn, is(fault_kind::publish_timeout) ? injected->delay : std::chrono::milliseconds(0));
     stats.rows_loaded += r.loaded_rows;
   }

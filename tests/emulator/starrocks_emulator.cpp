@@ -131,7 +131,7 @@ void starrocks_emulator::impl::create_table(const table_schema& schema) {
 void starrocks_emulator::impl::apply_transaction(txn_record& txn) {
   auto table = find_table(txn.db, txn.table);
   for (const pending_load& load : txn.loads) {
-    if (table && !discard) table->apply(load.rows.changes, load.rows.loaded, load.partial_update);
+    if (table && !discard) table->apply(load.rows.changes, load.rows.loaded, load.partial_update, txn.label);
     stats.rows_loaded += load.loaded_rows;
   }
   label_registry::commit(txn, std::chrono::milliseconds(0));
@@ -438,6 +438,14 @@ table_dump starrocks_emulator::dump(const std::string& db, const std::string& ta
   auto t = impl_->find_table(db, table);
   if (!t) throw std::out_of_range("starrocks emulator: unknown table " + db + "." + table);
   return t->dump();
+}
+
+std::vector<std::string> starrocks_emulator::key_history(const std::string& db, const std::string& table,
+                                                         const std::vector<std::string>& key) const {
+  std::lock_guard lock(impl_->mu);
+  auto t = impl_->find_table(db, table);
+  if (!t) throw std::out_of_range("starrocks emulator: unknown table " + db + "." + table);
+  return t->history(key);
 }
 
 std::string starrocks_emulator::load_state(const std::string& db, const std::string& label) const {

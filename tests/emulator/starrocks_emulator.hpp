@@ -95,6 +95,10 @@ class starrocks_emulator {
   void drop_table(const std::string& db, const std::string& table);
   /// The rows, sorted by key; throws std::out_of_range for an unknown table.
   table_dump dump(const std::string& db, const std::string& table) const;
+  /// Every load that touched the row of `key` (key column texts), oldest first, with what it
+  /// did: "<label> upsert|partial|delete|append". For the message of a failed comparison.
+  std::vector<std::string> key_history(const std::string& db, const std::string& table,
+                                       const std::vector<std::string>& key) const;
 
   /// What get_load_state would answer: UNKNOWN, PREPARE, PREPARED, COMMITTED, VISIBLE, ABORTED.
   std::string load_state(const std::string& db, const std::string& label) const;

@@ -439,6 +439,22 @@ BOOST_FIXTURE_TEST_CASE(partial_update_keeps_other_columns_and_inserts_new_keys_
   BOOST_CHECK_EQUAL(j.at("Status"), "Fail");
 }
 
+// Every load that touched a key, in order, with what it did: a failed comparison in a test
+// names the loads that made its row what it is.
+BOOST_FIXTURE_TEST_CASE(the_history_of_a_key_lists_the_loads_that_touched_it, emulator_fixture) {
+  load_json("orders", "1\tann\t2\tkeep\n2\tbob\t5\tme\n", {"label: h1"});
+  load_json("orders", "1,9\n3,4\n", {"label: h2", "partial_update: true", "column_separator: ,", "columns: id,qty"});
+  load_json("orders", R"([{"id":1,"__op":1}])",
+            {"label: h3", "format: json", "strip_outer_array: true", "columns: id,__op"});
+  auto history = [&](const char* key) {
+    auto h = emulator.key_history("shop", "orders", {key});
+    return lines(h.begin(), h.end());
+  };
+  BOOST_CHECK_EQUAL(history("1"), (lines{"h1 upsert", "h2 partial", "h3 delete"}));
+  BOOST_CHECK_EQUAL(history("2"), (lines{"h1 upsert"}));
+  BOOST_CHECK(emulator.key_history("shop", "orders", {"7"}).empty());
+}
+
 BOOST_FIXTURE_TEST_CASE(partial_update_of_a_duplicate_key_table_fails_and_frees_the_label, emulator_fixture) {
   json j = load_json("events", "1\tclick\n", {"label: d1", "partial_update: true", "columns: id,kind"});
   BOOST_CHECK_EQUAL(j.at("Status"), "Fail");

@@ -301,6 +301,7 @@ table_data::table_data(table_schema schema) : schema_(std::move(schema)), is_key
     if (schema_.model == table_model::primary_key) schema_.columns[index].nullable = false;
   }
   by_key_ = std::map<row_values, row_values, key_less>(less_);
+  history_ = decltype(history_)(less_);
 }
 
 std::optional<std::size_t> table_data::column_index(std::string_view name) const {
@@ -318,11 +319,15 @@ row_values table_data::key_of(const row_values& row) const {
 
 cell table_data::default_of(std::size_t column) const { return schema_.columns[column].default_value; }
 
-void table_data::apply(const std::vector<row_change>& changes, const std::vector<bool>& loaded, bool partial_update) {
+void table_data::apply(const std::vector<row_change>& changes, const std::vector<bool>& loaded, bool partial_update,
+                       const std::string& label) {
   const std::size_t width = schema_.columns.size();
+  labels_.push_back(label);
   for (const auto& change : changes) {
     row_values full(width);
     for (std::size_t i = 0; i < width; ++i) full[i] = loaded[i] ? change.values[i] : default_of(i);
+    char op = schema_.model == table_model::duplicate_key ? 'a' : change.is_delete ? 'd' : partial_update ? 'p' : 'u';
+    history_[key_of(full)].emplace_back(labels_.size() - 1, op);
     if (schema_.model == table_model::duplicate_key) {
       appended_.push_back(std::move(full));
       continue;
@@ -342,6 +347,16 @@ void table_data::apply(const std::vector<row_change>& changes, const std::vector
       by_key_.emplace(std::move(key), std::move(full));
     }
   }
+}
+
+std::vector<std::string> table_data::history(const std::vector<std::string>& key) const {
+  row_values k(key.begin(), key.end());
+  std::vector<std::string> out;
+  if (auto it = history_.find(k); it != history_.end())
+    for (const auto& [label, op] : it->second)
+      out.push_back(labels_[label] + " " +
+                    (op == 'a' ? "append" : op == 'd' ? "delete" : op == 'p' ? "partial" : "upsert"));
+  return out;
 }
 
 table_dump table_data::dump() const {

@@ -81,8 +81,13 @@ class table_data {
   /// Applies `changes` in order. `loaded[i]` says whether the load sets column i; a partial
   /// update keeps the other columns of an existing row (a new key gets their defaults).
   /// On a Duplicate Key table every change is appended (`__op` means nothing there).
+  /// Each change is also recorded in the key's history under `label`.
   void apply(const std::vector<row_change>& changes, const std::vector<bool>& loaded,
-             bool partial_update);
+             bool partial_update, const std::string& label = "");
+
+  /// What the loads did to the row of key `key` (key columns' texts in key order), oldest
+  /// first: "<label> upsert|partial|delete|append". Explains a row that ends wrong.
+  std::vector<std::string> history(const std::vector<std::string>& key) const;
 
   table_dump dump() const;
   std::size_t row_count() const;
@@ -101,6 +106,8 @@ class table_data {
   key_less less_;
   std::map<row_values, row_values, key_less> by_key_;  ///< Primary Key model
   std::vector<row_values> appended_;                   ///< Duplicate Key model
+  std::vector<std::string> labels_;                    ///< of the loads in history_, in order
+  std::map<row_values, std::vector<std::pair<std::size_t, char>>, key_less> history_;  ///< (label index, op)
 };
 
 }  // namespace pg2sr::test::starrocks
