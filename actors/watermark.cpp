@@ -98,7 +98,7 @@ void track_change(chunk_window& w, const change_batch& batch, const change_event
     row = std::move(it->second);
     w.changed.erase(it);
   } else {
-    row.lineage.push_back(old_key);
+    row.lineage.emplace_back(old_key, 0);
   }
   row.kinds.resize(values.size(), value_kind::unchanged_toast);
   row.data.resize(values.size());
@@ -111,7 +111,7 @@ void track_change(chunk_window& w, const change_batch& batch, const change_event
     row.kinds[i] = v.kind;
     row.data[i].assign(v.data);
   }
-  if (new_key != old_key) row.lineage.push_back(new_key);
+  if (new_key != old_key) row.lineage.emplace_back(new_key, e.xid);
   w.changed.insert_or_assign(new_key, std::move(row));
 }
 
@@ -151,9 +151,13 @@ std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_wi
   auto buffer = std::make_shared<std::string>();
   std::vector<std::pair<value_kind, std::pair<std::size_t, std::size_t>>> spans;  // kind, (offset, size)
   for (const auto* row : partial) {
-    const tuple* snap = nullptr;
-    for (const auto& k : row->lineage)
-      if (auto it = chunk_row.find(k); it != chunk_row.end()) snap = &it->second;
+    // One row's changes commit one after the other (each waits for the previous one's
+    // row lock, released once it is visible): the snapshot saw a prefix of them.
+    const std::string* key_read = &row->lineage.front().first;
+    for (const auto& [key, xid] : row->lineage)
+      if (xid == 0 || !w.snapshot.in_progress(xid)) key_read = &key;
+    auto found = chunk_row.find(*key_read);
+    const tuple* snap = found == chunk_row.end() ? nullptr : &found->second;
     if (!snap) {
       // Outside this chunk's range, or moved in from a key the chunk does not hold.
       spdlog::debug("snapshot chunk {} of {}: a row changed with unchanged TOAST values is not among its rows",

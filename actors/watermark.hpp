@@ -13,8 +13,9 @@
 // A change in the window whose new tuple leaves unchanged-TOAST ('u') columns out cannot
 // stand alone: its key's chunk row is dropped as dirty, so the target may never have had
 // the row. No change in the window set those columns, so the chunk's row holds their
-// current values: at H the key's last values in the window, completed from the chunk row
-// (of any key the row had in the window), are released as one whole row.
+// current values: at H the key's last values in the window, completed from the chunk's row
+// of that same row (under the key it had when the chunk's snapshot was taken: a later
+// row may have taken its old key), are released as one whole row.
 //
 // PostgreSQL makes a commit visible (ProcArray) a moment after its commit record is in the
 // WAL, so a transaction committed just before L in the stream may still be invisible to
@@ -41,7 +42,9 @@ namespace pg2sr::actors {
 struct changed_row {
   std::vector<codecs::pgoutput::value_kind> kinds;  ///< unchanged_toast: no change in the window set it
   std::vector<std::string> data;
-  std::vector<std::string> lineage;  ///< every key it had in the window
+  /// Every key it had in the window, with the transaction that gave it that key (0: the
+  /// key it had at L). The chunk read it under the key of the last of those its snapshot saw.
+  std::vector<std::pair<std::string, std::uint32_t>> lineage;
 };
 
 struct chunk_window {
