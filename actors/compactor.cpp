@@ -77,6 +77,7 @@ void table_compactor::put(row_op op, tuple values, const change_event& e, std::s
   }
   batch_->rows.push_back({op, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn, e.txn_final_lsn});
   batch_->rows.back().moved = moved && op == row_op::upsert && batch_->rows.back().partial();
+  batch_->rows.back().xid = e.xid;
   alive_.push_back(true);
 }
 

@@ -36,6 +36,7 @@ struct load_row {
   /// unchanged): a target that keeps rows by key alone never had that key, so the row's
   /// missing columns must come from elsewhere (the source).
   bool moved = false;
+  std::uint32_t xid = 0;  ///< transaction of the last change folded in (stream rows)
   bool partial() const;
   /// That line, without its newline (copy_line rows only).
   std::string_view line() const;

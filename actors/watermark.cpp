@@ -30,9 +30,11 @@ std::optional<std::uint32_t> commit_history::missed_by(const codecs::pg_snapshot
   return std::nullopt;
 }
 
-void commit_history::prune(std::optional<std::uint32_t> floor, bool idle) {
-  if (floor)
-    std::erase_if(entries_, [&](const auto& entry) { return codecs::xid_precedes(entry.first, *floor); });
+void commit_history::prune(std::optional<std::uint64_t> floor, bool idle) {
+  if (floor) {
+    auto low = static_cast<std::uint32_t>(*floor);
+    std::erase_if(entries_, [&](const auto& entry) { return codecs::xid_precedes(entry.first, low); });
+  }
   if (idle && entries_.size() > idle_capacity)
     entries_.erase(entries_.begin(), entries_.end() - static_cast<std::ptrdiff_t>(idle_capacity));
 }
@@ -88,11 +90,14 @@ void forward(self_ptr self, std::shared_ptr<const change_batch> batch, std::size
   if (out.size() > 0 || completes || cost > 0) self->send(st.downstream, std::move(out));
 }
 
+bool leaves_columns_out(tuple values) {
+  return std::any_of(values.begin(), values.end(), [](const auto& v) { return v.kind == value_kind::unchanged_toast; });
+}
+
 // Follows a row through the window's changes for the unchanged-TOAST rule (watermark.hpp).
 void track_change(chunk_window& w, const change_batch& batch, const change_event& e, const std::string& old_key,
                   const std::string& new_key) {
   tuple values = batch.new_tuple(e);
-  tuple old_values = batch.old_tuple(e);
   changed_row row;
   if (auto it = w.changed.find(old_key); e.op == change_op::update && it != w.changed.end()) {
     row = std::move(it->second);
@@ -100,16 +105,17 @@ void track_change(chunk_window& w, const change_batch& batch, const change_event
   } else {
     row.lineage.emplace_back(old_key, 0);
   }
+  // Under REPLICA IDENTITY FULL the old tuple completes the row (the compactor does so).
+  if (row.whole || e.op == change_op::insert || e.old_kind == 'O' || !leaves_columns_out(values)) {
+    w.changed.insert_or_assign(new_key, changed_row{true, {}, {}, {}});
+    return;
+  }
   row.kinds.resize(values.size(), value_kind::unchanged_toast);
   row.data.resize(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    // Under REPLICA IDENTITY FULL the old tuple holds what the new one leaves out.
-    const auto& v = values[i].kind == value_kind::unchanged_toast && e.old_kind == 'O' && i < old_values.size()
-                        ? old_values[i]
-                        : values[i];
-    if (v.kind == value_kind::unchanged_toast) continue;
-    row.kinds[i] = v.kind;
-    row.data[i].assign(v.data);
+    if (values[i].kind == value_kind::unchanged_toast) continue;
+    row.kinds[i] = values[i].kind;
+    row.data[i].assign(values[i].data);
   }
   if (new_key != old_key) row.lineage.emplace_back(new_key, e.xid);
   w.changed.insert_or_assign(new_key, std::move(row));
@@ -124,9 +130,13 @@ void mark_dirty(watermark_state& st, const change_batch& batch, const change_eve
       w.changed.clear();
       continue;
     }
-    // A keyless chunk holds only rows older than the stream: an insert is another row.
-    if (e.op == change_op::insert && w.task->rows_predate_stream) continue;
     const auto idx = event_key_indexes(st, batch, e, w.task->key_columns);
+    // A keyless chunk holds only rows older than the stream: a new tuple is another row,
+    // and an old one is one row, whichever of its identical copies.
+    if (w.task->rows_predate_stream) {
+      if (e.old_count > 0) w.removed.emplace_back(key_text(batch.old_tuple(e), idx), e.xid);
+      continue;
+    }
     std::string new_key = e.new_count > 0 ? key_text(batch.new_tuple(e), idx) : std::string();
     std::string old_key = e.old_count > 0 ? key_text(batch.old_tuple(e), idx) : new_key;
     if (e.new_count > 0) w.dirty.insert(new_key);
@@ -140,8 +150,7 @@ void mark_dirty(watermark_state& st, const change_batch& batch, const change_eve
 std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_window& w) {
   std::vector<const changed_row*> partial;
   for (const auto& [key, row] : w.changed)
-    if (std::find(row.kinds.begin(), row.kinds.end(), value_kind::unchanged_toast) != row.kinds.end())
-      partial.push_back(&row);
+    if (!row.whole) partial.push_back(&row);
   if (partial.empty()) return nullptr;
   const auto& idx = key_indexes_of(st, w.task->relation, w.task->key_columns);
   std::unordered_map<std::string, tuple> chunk_row;
@@ -158,7 +167,8 @@ std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_wi
       if (xid == 0 || !w.snapshot.in_progress(xid)) key_read = &key;
     auto found = chunk_row.find(*key_read);
     const tuple* snap = found == chunk_row.end() ? nullptr : &found->second;
-    if (!snap) {
+    bool needs_chunk = std::find(row->kinds.begin(), row->kinds.end(), value_kind::unchanged_toast) != row->kinds.end();
+    if (!snap && needs_chunk) {
       // Outside this chunk's range, or moved in from a key the chunk does not hold.
       spdlog::debug("snapshot chunk {} of {}: a row changed with unchanged TOAST values is not among its rows",
                     w.task->description, w.task->table_sql);
@@ -171,7 +181,7 @@ std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_wi
     ins.new_begin = static_cast<std::uint32_t>(spans.size());
     ins.new_count = static_cast<std::uint32_t>(row->kinds.size());
     for (std::size_t i = 0; i < row->kinds.size(); ++i) {
-      bool from_chunk = row->kinds[i] == value_kind::unchanged_toast && i < snap->size();
+      bool from_chunk = row->kinds[i] == value_kind::unchanged_toast && snap && i < snap->size();
       value_kind kind = from_chunk ? (*snap)[i].kind : row->kinds[i];
       std::string_view data = from_chunk ? (*snap)[i].data : std::string_view(row->data[i]);
       spans.push_back({kind, {buffer->size(), data.size()}});
@@ -209,14 +219,14 @@ std::string stale_reason(const watermark_state& st, const chunk_window& w) {
 
 // What no open window, nor any later one, can need of the commit history.
 void prune_commits(watermark_state& st) {
-  std::optional<std::uint32_t> floor = st.newest_xmin;
+  std::optional<std::uint64_t> floor = st.newest_xmin;
   for (const auto& [id, w] : st.windows) {
-    auto xmin = w.rows_complete ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(w.snapshot.xmin))
-                                : w.registered_floor;
+    auto xmin = w.rows_complete ? std::optional<std::uint64_t>(w.snapshot.xmin) : w.registered_floor;
     if (!xmin) return;  // a window whose snapshot may be older than any seen: keep all
-    if (!floor || codecs::xid_precedes(*xmin, *floor)) floor = xmin;
+    floor = std::min(floor.value_or(*xmin), *xmin);
   }
   st.commits.prune(floor, st.windows.empty());
+  if (st.windows.empty()) st.newest_xmin.reset();
 }
 
 // High watermark: the chunk's rows minus the dirty keys, here, then the chunk is complete.
@@ -237,12 +247,23 @@ void release(self_ptr self, const std::string& id) {
   // Built before the dirty rows go: they complete rows the window left partial.
   auto completed = completed_rows(st, w);
   const auto& idx = key_indexes_of(st, w.task->relation, w.task->key_columns);
+  // Keyless: one chunk row per removal its snapshot did not see (it read that row).
+  std::unordered_map<std::string, std::size_t> read_then_removed;
+  for (const auto& [key, xid] : w.removed)
+    if (w.snapshot.in_progress(xid)) ++read_then_removed[key];
+  auto drop = [&](const std::string& key) {
+    if (w.dirty.count(key) > 0) return true;
+    auto it = read_then_removed.find(key);
+    if (it == read_then_removed.end() || it->second == 0) return false;
+    --it->second;
+    return true;
+  };
   for (auto& rows : w.rows) {
     auto& events = rows->events;
     std::size_t before = events.size();
     if (w.all_dirty) events.clear();
-    else if (!w.dirty.empty())
-      std::erase_if(events, [&](const change_event& e) { return w.dirty.count(key_text(rows->new_tuple(e), idx)) > 0; });
+    else if (!w.dirty.empty() || !read_then_removed.empty())
+      std::erase_if(events, [&](const change_event& e) { return drop(key_text(rows->new_tuple(e), idx)); });
     kept += events.size();
     dropped += before - events.size();
   }
@@ -332,8 +353,7 @@ watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream
         it->second.rows_complete = rows.last;
         if (rows.last) {
           auto& newest = self->state.newest_xmin;
-          auto xmin = static_cast<std::uint32_t>(rows.snapshot.xmin);
-          if (!newest || codecs::xid_precedes(*newest, xmin)) newest = xmin;
+          newest = std::max(newest.value_or(0), rows.snapshot.xmin);
           it->second.snapshot = std::move(rows.snapshot);
         }
       },

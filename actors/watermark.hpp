@@ -38,9 +38,14 @@
 
 namespace pg2sr::actors {
 
-/// A row's values after the changes it had in a window (inserts and updates), copied.
+/// A row changed in a window (inserts and updates).
 struct changed_row {
-  std::vector<codecs::pgoutput::value_kind> kinds;  ///< unchanged_toast: no change in the window set it
+  /// A change in the window carried the whole row: the stream brought it to the target
+  /// whole, so it needs nothing from the chunk (and nothing of it is kept).
+  bool whole = false;
+  /// Otherwise its values after the window's changes, copied; unchanged_toast: no change
+  /// in the window set it (the chunk's row has it).
+  std::vector<codecs::pgoutput::value_kind> kinds;
   std::vector<std::string> data;
   /// Every key it had in the window, with the transaction that gave it that key (0: the
   /// key it had at L). The chunk read it under the key of the last of those its snapshot saw.
@@ -54,12 +59,17 @@ struct chunk_window {
   bool all_dirty = false;  ///< a TRUNCATE of the table inside the window
   std::unordered_set<std::string> dirty;
   std::unordered_map<std::string, changed_row> changed;  ///< by current key; deleted rows gone
+  /// Keyless chunks (rows_predate_stream): the old tuples the window's updates and deletes
+  /// removed, with their transaction. One the chunk's snapshot did not see removed a row the
+  /// chunk read: one identical chunk row goes, not every one.
+  std::vector<std::pair<std::string, std::uint32_t>> removed;
   std::vector<std::shared_ptr<codecs::pgoutput::change_batch>> rows;
   bool rows_complete = false;
   codecs::pg_snapshot snapshot;  ///< the chunk's (with its last rows)
   /// The newest snapshot xmin seen when the window was registered: its own snapshot, taken
-  /// later, has an xmin at least as new. None: no snapshot seen yet.
-  std::optional<std::uint32_t> registered_floor;
+  /// later, has an xmin at least as new. None: no snapshot seen yet. (64-bit, as
+  /// pg_current_snapshot() gives them: no wraparound between two of them.)
+  std::optional<std::uint64_t> registered_floor;
 };
 
 /// The transactions that changed a table, in stream (commit) order, kept while a window
@@ -77,7 +87,7 @@ class commit_history {
   /// A transaction that committed before `before` and that `snapshot` saw in progress.
   std::optional<std::uint32_t> missed_by(const codecs::pg_snapshot& snapshot, codecs::pgoutput::lsn_t before) const;
   /// Forgets the transactions older than `floor`; when `idle`, all but the last idle_capacity.
-  void prune(std::optional<std::uint32_t> floor, bool idle);
+  void prune(std::optional<std::uint64_t> floor, bool idle);
   std::size_t size() const { return entries_.size(); }
 
  private:
@@ -96,7 +106,9 @@ struct watermark_state {
   bool stop_sent = false;
   std::unordered_map<std::string, chunk_window> windows;  ///< by watermark id
   commit_history commits;
-  std::optional<std::uint32_t> newest_xmin;  ///< of the chunk snapshots seen
+  /// Of the chunk snapshots seen since a window was last open (forgotten when none is: an
+  /// old one would compare wrongly with xids 2^31 later).
+  std::optional<std::uint64_t> newest_xmin;
   std::unordered_set<std::string> rereads;  ///< watermark ids sent back to the chunker, not begun again
   /// Key column indexes by schema version. Each entry holds its schema: a freed schema's
   /// address, reused by another table's, would otherwise find the wrong columns.

@@ -9,7 +9,9 @@ namespace pg2sr::codecs {
 bool pg_snapshot::in_progress(std::uint32_t xid) const {
   if (xid_precedes(xid, static_cast<std::uint32_t>(xmin))) return false;
   if (!xid_precedes(xid, static_cast<std::uint32_t>(xmax))) return true;
-  return std::any_of(xip.begin(), xip.end(), [&](std::uint64_t x) { return static_cast<std::uint32_t>(x) == xid; });
+  if (xip32.size() != xip.size())  // built by hand, not parsed
+    return std::any_of(xip.begin(), xip.end(), [&](std::uint64_t x) { return static_cast<std::uint32_t>(x) == xid; });
+  return std::binary_search(xip32.begin(), xip32.end(), xid);
 }
 
 namespace {
@@ -39,6 +41,8 @@ std::optional<pg_snapshot> parse_pg_snapshot(std::string_view text) {
     if (list.empty()) return std::nullopt;  // a trailing comma
   }
   if (s.xmax < s.xmin) return std::nullopt;
+  for (auto x : s.xip) s.xip32.push_back(static_cast<std::uint32_t>(x));
+  std::sort(s.xip32.begin(), s.xip32.end());
   return s;
 }
 

@@ -13,6 +13,7 @@ struct pg_snapshot {
   std::uint64_t xmin = 0;  ///< every xid below it had ended when the snapshot was taken
   std::uint64_t xmax = 0;  ///< every xid from it on had not ended
   std::vector<std::uint64_t> xip;  ///< in progress between the two (top-level xids only)
+  std::vector<std::uint32_t> xip32;  ///< xip as pgoutput's 32-bit xids, sorted (parse fills it)
 
   /// Whether the transaction `xid` (32-bit, as pgoutput sends it) was still in progress
   /// for this snapshot: its changes were invisible even if it committed. Compared modulo

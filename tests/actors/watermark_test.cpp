@@ -107,13 +107,11 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
     sched.run();
   }
   // The chunk's rows (keys 1..3) as its snapshot saw them, with its in-progress xids.
-  // The chunk's snapshot: xmin 700, xmax 1000, `invisible` in progress.
-  void chunk_rows(std::vector<std::uint64_t> invisible) {
+  // The chunk's rows (`keys`), its snapshot: xmin 700, xmax 1000, `invisible` in progress.
+  void chunk_rows(std::vector<std::uint64_t> invisible, std::vector<std::string> keys = {"1", "2", "3"}) {
     auto b = std::make_shared<change_batch>();
     b->relations.push_back(rel);
-    for (const char* key : {"1", "2", "3"}) {
-      pg2sr::test::append_insert(*b, *rel, text(key));
-    }
+    for (auto& key : keys) pg2sr::test::append_insert(*b, *rel, text(std::move(key)));
     caf::anon_send(merge, chunk_rows_msg{task->watermark_id, b, true, pg2sr::codecs::pg_snapshot{700, 1000, std::move(invisible)}});
     sched.run();
   }
@@ -380,6 +378,27 @@ BOOST_FIXTURE_TEST_CASE(an_insert_identical_to_keyless_chunk_rows_drops_none_of_
   chunk_rows({});
   stream(watermark_message('H', 902, 0x300));
   BOOST_TEST(snapshot_keys() == (std::vector<std::string>{"1", "2", "3"}), boost::test_tools::per_element());
+}
+
+// Keyless: a delete (or an update's old tuple) removes one row, whichever identical copy.
+// The chunk read it only if its snapshot did not see the removal: then one copy goes.
+BOOST_FIXTURE_TEST_CASE(a_keyless_removal_drops_one_identical_chunk_row_and_only_if_the_chunk_read_it,
+                        watermark_fixture) {
+  task->rows_predate_stream = true;
+  stream(watermark_message('L', 900, 0x100));
+  stream(delete_in_txn(901, 0x200, "2"));
+  chunk_rows({901}, {"2", "2", "3"});  // read before the delete: both copies
+  stream(watermark_message('H', 902, 0x300));
+  BOOST_TEST(snapshot_keys() == (std::vector<std::string>{"2", "3"}), boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_keyless_removal_the_chunk_saw_drops_nothing, watermark_fixture) {
+  task->rows_predate_stream = true;
+  stream(watermark_message('L', 900, 0x100));
+  stream(delete_in_txn(901, 0x200, "2"));
+  chunk_rows({}, {"2", "3"});  // read after the delete: one copy left
+  stream(watermark_message('H', 902, 0x300));
+  BOOST_TEST(snapshot_keys() == (std::vector<std::string>{"2", "3"}), boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(transaction_visible_to_the_snapshot_before_L_is_fine, watermark_fixture) {
