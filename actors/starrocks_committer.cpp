@@ -50,9 +50,8 @@ std::optional<std::string> await_label(stream_load_client& client, const prepare
     auto state = client.load_state(load.db, load.label, error);
     std::string answer = error.empty() ? state : error;
     // UNKNOWN is no answer: a load the dead client sent may still begin.
-    if (error.empty() && (sl::classify_load_state(state) == sl::outcome::loaded ||
-                          sl::classify_load_state(state) == sl::outcome::retry))
-      return std::nullopt;
+    auto outcome = sl::classify_load_state(state);
+    if (error.empty() && (outcome == sl::outcome::loaded || outcome == sl::outcome::retry)) return std::nullopt;
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return answer;
     if (now >= next_note) {
