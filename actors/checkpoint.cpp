@@ -22,6 +22,8 @@ bool persist(self_ptr self) {
       st.persisted.durable_lsn = st.tracker.durable_lsn();
       st.store->save(st.persisted);
       st.dirty = false;
+      // Only now: the source sends this value to PostgreSQL as flush (also at shutdown).
+      st.metrics->durable_lsn.store(st.persisted.durable_lsn, std::memory_order_relaxed);
     } catch (const std::exception& e) {
       self->quit(make_pipeline_error(pipeline_errc::checkpoint_failed, e.what()));
       return false;
@@ -112,10 +114,7 @@ void settle(self_ptr self, std::uint64_t frontier) {
     if (st.chunker) self->send(st.chunker, chunk_durable_msg{st.chunk_marks.front().chunk});
     st.chunk_marks.pop_front();
   }
-  if (st.tracker.advance(held)) {
-    st.dirty = true;
-    st.metrics->durable_lsn.store(st.tracker.durable_lsn(), std::memory_order_relaxed);
-  }
+  if (st.tracker.advance(held)) st.dirty = true;
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ bool drain(self_ptr self) {
     auto [chunk, restart] = std::move(st.pending.front());
     st.pending.pop_front();
     // A new walsender session resends every transaction not acknowledged: drop the
-    // half-received one (and streamed ones) instead of mixing them with the resend.
+    // half-received one (and streamed ones) instead of mixing them with the resend; the
+    // assembler then passes on nothing of the resend that went downstream before.
     if (restart) st.assembler.reset();
     // Values view into the chunk's bytes: the batch shares ownership of the chunk.
     std::shared_ptr<const std::string> owner(chunk, &chunk->bytes);

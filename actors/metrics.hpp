@@ -27,6 +27,8 @@ struct pipeline_metrics {
   std::atomic<std::uint64_t> rows_loaded{0};    ///< rows the loaders wrote
   std::atomic<std::uint64_t> loads{0};          ///< load batches done
   std::atomic<std::uint64_t> in_flight_bytes{0};///< raw bytes read but not yet durable
+  /// The durable LSN the checkpoint on disk holds: the source sends it to PostgreSQL as
+  /// flush (so never more, or a crash loses what PostgreSQL then no longer sends).
   std::atomic<std::uint64_t> durable_lsn{0};
   std::atomic<std::uint64_t> checksum{0};       ///< null loader: order-independent checksum of rows
   std::atomic<std::uint64_t> load_bytes{0};     ///< body bytes sent to the target (as sent)

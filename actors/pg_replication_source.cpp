@@ -245,6 +245,7 @@ bool replication_reader::stream(PGconn* conn) {
     if (stopping) end_stream();
     auto now = steady::now();
     if (reply_now || now >= next_status || durable > last_sent_durable + (16u << 20)) {
+      // Both are on disk (checkpoint.hpp); the metric may be ahead of the last durable_msg.
       std::uint64_t flush = std::max(durable, metrics->durable_lsn.load(std::memory_order_relaxed));
       if (!send_status(conn, flush, false)) return true;
       last_sent_durable = flush;
@@ -276,8 +277,8 @@ bool replication_reader::stream(PGconn* conn) {
       return true;
     }
   }
-  // Shutting down: tell the server what is durable, so the slot does not lag until the
-  // next start.
+  // Shutting down: tell the server what is on disk, so the slot does not lag until the
+  // next start (the last durable_msg may still be queued behind the shutdown).
   send_status(conn, std::max(durable, metrics->durable_lsn.load()), false);
   return false;
 }

@@ -42,16 +42,22 @@ void roll_back_label(stream_load_client& client, const std::string& db, const st
     spdlog::warn("rollback of {} in {}.{}: {}", label, db, table, sl::describe(r));
 }
 
-void await_label(stream_load_client& client, const prepared_load& load, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+std::optional<std::string> await_label(stream_load_client& client, const prepared_load& load,
+                                       std::chrono::steady_clock::time_point deadline) {
+  auto next_note = std::chrono::steady_clock::now();
   for (;;) {
     std::string error;
     auto state = client.load_state(load.db, load.label, error);
-    if (error.empty() && sl::classify_load_state(state) != sl::outcome::poll) return;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      spdlog::warn("label {} in {}: still {} after {} s; going on", load.label, load.db,
-                   error.empty() ? state : error, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
-      return;
+    std::string answer = error.empty() ? state : error;
+    // UNKNOWN is no answer: a load the dead client sent may still begin.
+    auto outcome = sl::classify_load_state(state);
+    if (error.empty() && (outcome == sl::outcome::loaded || outcome == sl::outcome::retry)) return std::nullopt;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return answer;
+    if (now >= next_note) {
+      spdlog::info("waiting for label {} in {} (a load the last run sent) to finish in StarRocks: {}; at most {} s more",
+                   load.label, load.db, answer, std::chrono::ceil<std::chrono::seconds>(deadline - now).count());
+      next_note = now + std::chrono::seconds(5);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

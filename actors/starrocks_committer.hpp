@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,12 @@ void commit_prepared(stream_load_client& client, const prepared_load& load);
 void roll_back_label(stream_load_client& client, const std::string& db, const std::string& table,
                      const std::string& label);
 
-/// Waits until StarRocks no longer holds `load`'s label as running (committed, aborted or
-/// unknown), at most `timeout`.
-void await_label(stream_load_client& client, const prepared_load& load, std::chrono::milliseconds timeout);
+/// Waits until StarRocks holds `load`'s label in a final state (VISIBLE, COMMITTED or
+/// ABORTED), at most until `deadline` (one question at least), saying what it waits for.
+/// Returns nothing then, else the last answer: a state (UNKNOWN: StarRocks does not know
+/// the label, not yet or no longer) or why there was none.
+std::optional<std::string> await_label(stream_load_client& client, const prepared_load& load,
+                                       std::chrono::steady_clock::time_point deadline);
 
 /// The labels loaders began and the checkpoint has not seen committed
 /// (state_dir/starrocks-2pc.journal): on restart, those the checkpoint did not record are

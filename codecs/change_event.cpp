@@ -85,6 +85,16 @@ std::size_t change_assembler::buffered_bytes() const {
 }
 
 void change_assembler::reset() {
+  // The open transaction's events appended so far (in an earlier session too) are skipped
+  // when the server resends it.
+  if (open_final_ != 0 && (cut_final_ != open_final_ || open_seen_ > cut_count_)) {
+    cut_final_ = open_final_;
+    cut_count_ = open_seen_;
+    cut_last_lsn_ = open_last_lsn_;
+  }
+  resent_upto_ = appended_upto_;
+  open_final_ = 0;
+  open_seen_ = 0;
   decoder_.reset();
   txn_open_ = false;
   txn_xid_ = 0;
@@ -97,6 +107,59 @@ void change_assembler::reset() {
 std::optional<decode_error> change_assembler::feed(std::string_view copy_data,
                                                    const std::shared_ptr<const std::string>& owner,
                                                    change_batch& out) {
+  std::size_t first = out.events.size();
+  auto err = assemble(copy_data, owner, out);
+  if (!err) err = drop_resent(out, first);
+  if (err) out.events.resize(first);
+  return err;
+}
+
+// Keeps of the events from `first` on those not appended before a reset (see the class),
+// and notes what is appended.
+std::optional<decode_error> change_assembler::drop_resent(change_batch& out, std::size_t first) {
+  std::size_t kept = first;
+  for (std::size_t i = first; i < out.events.size(); ++i) {
+    const change_event& e = out.events[i];
+    bool pass = true;
+    if (e.op == change_op::keepalive) {
+      pass = cut_final_ == 0;  // the cut transaction is open downstream until its commit
+    } else if (e.txn_final_lsn == 0) {  // a non-transactional message
+      pass = e.lsn > resent_upto_;
+      if (pass) appended_upto_ = std::max(appended_upto_, e.lsn);
+    } else if (e.txn_final_lsn <= resent_upto_) {
+      pass = false;  // the whole transaction was appended before the reset
+    } else {
+      if (e.op == change_op::begin) {
+        if (cut_final_ != 0 && e.txn_final_lsn != cut_final_)
+          return semantic_error('B', "after a reconnect the server did not resend the transaction it was sending");
+        open_final_ = e.txn_final_lsn;
+        open_seen_ = 0;
+      }
+      std::size_t index = open_seen_++;
+      if (e.txn_final_lsn == cut_final_ && index < cut_count_) {
+        pass = false;
+        if (e.op == change_op::commit || (index + 1 == cut_count_ && e.lsn != cut_last_lsn_))
+          return semantic_error(e.op == change_op::commit ? 'C' : 'B',
+                                "after a reconnect the server resent a transaction otherwise than before");
+      } else {
+        open_last_lsn_ = e.lsn;
+      }
+      if (e.op == change_op::commit) {
+        appended_upto_ = e.txn_final_lsn;
+        if (cut_final_ == e.txn_final_lsn) cut_final_ = 0, cut_count_ = 0;
+        open_final_ = 0;
+        open_seen_ = 0;
+      }
+    }
+    if (pass) out.events[kept++] = e;
+  }
+  out.events.resize(kept);
+  return std::nullopt;
+}
+
+std::optional<decode_error> change_assembler::assemble(std::string_view copy_data,
+                                                       const std::shared_ptr<const std::string>& owner,
+                                                       change_batch& out) {
   auto env = decode_envelope(copy_data);
   if (auto* err = std::get_if<decode_error>(&env)) return *err;
   const auto& e = std::get<envelope>(env);

@@ -92,6 +92,15 @@ struct change_batch {
 ///
 /// feed() either appends everything the payload produced or, on error, nothing.
 /// Error offsets count from the start of `copy_data`.
+///
+/// After reset() (a reconnect) the server resends every transaction after the durable
+/// LSN, also those already appended and the first part of the one it was sending: those
+/// are not appended again. Output comes in the order of commit LSNs (and of the LSNs of
+/// non-transactional messages), so a transaction or message at or below the last one
+/// appended whole is dropped; of the transaction cut by the reconnect, the events
+/// appended before it are skipped by count (the server decodes a transaction the same
+/// way each time; the last one skipped must be at the LSN appended, else the resend is
+/// refused), and keepalives wait until its commit, as they would inside it.
 class change_assembler {
  public:
   /// Decodes one CopyData payload ('w' or 'k') and appends its events to `out`.
@@ -111,7 +120,8 @@ class change_assembler {
   std::size_t buffered_bytes() const;
 
   /// Forgets the open transaction and pending streamed transactions (after a reconnect the
-  /// server sends them again). The relation cache is kept.
+  /// server sends them again) and drops from then on what the server resends of what was
+  /// appended. The relation cache is kept.
   void reset();
 
  private:
@@ -124,6 +134,9 @@ class change_assembler {
                                          const std::shared_ptr<const std::string>& owner, change_batch& out);
   std::optional<decode_error> on_change(const message& msg, const xlog_data& x, std::size_t copy_bytes,
                                         const std::shared_ptr<const std::string>& owner, change_batch& out);
+  std::optional<decode_error> assemble(std::string_view copy_data, const std::shared_ptr<const std::string>& owner,
+                                       change_batch& out);
+  std::optional<decode_error> drop_resent(change_batch& out, std::size_t first);
   decoder decoder_;
   relation_cache relations_;
   bool txn_open_ = false;
@@ -132,6 +145,15 @@ class change_assembler {
   std::unordered_map<std::uint32_t, streamed_txn> streams_;
   streamed_txn* current_stream_ = nullptr;  ///< inside a Stream Start/Stop block
   std::uint32_t current_stream_xid_ = 0;
+  // What was appended, so that a reconnect does not append it twice (see the class).
+  lsn_t appended_upto_ = 0;   ///< commit LSN (or message LSN) of the last unit appended whole
+  lsn_t resent_upto_ = 0;     ///< appended_upto_ at the last reset: units up to it are resends
+  lsn_t open_final_ = 0;      ///< the transaction whose events are being appended (0: none)
+  std::size_t open_seen_ = 0; ///< its events seen in this session
+  lsn_t open_last_lsn_ = 0;   ///< the LSN of its last event appended
+  lsn_t cut_final_ = 0;       ///< the transaction a reset cut (0: none)
+  std::size_t cut_count_ = 0; ///< its events appended before, to skip in the resend
+  lsn_t cut_last_lsn_ = 0;    ///< the LSN of the last of them
 };
 
 }  // namespace pg2sr::codecs::pgoutput

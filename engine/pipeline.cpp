@@ -326,9 +326,26 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     actors::stream_load_client client({sr.fe_url, sr.user, sr.password.reveal(),
                                        std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)});
     // A load the last run sent but did not see answered may still commit: were it to land
-    // after this run's loads of its table, it would bring back what they changed.
+    // after this run's loads of its table, it would bring back what they changed. StarRocks
+    // ends a load within its timeout (load_timeout): one not final by then stops the start,
+    // its label kept in the journal.
     if (auto waiting = in_flight.entries(); !waiting.empty()) {
-      for (const auto& load : waiting) actors::await_label(client, load, std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout));
+      auto deadline = std::chrono::steady_clock::now() + sr.load_timeout;
+      bool unsettled = false;
+      for (const auto& load : waiting) {
+        auto answer = actors::await_label(client, load, deadline);
+        if (!answer) continue;
+        unsettled = true;
+        spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
+                      "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
+                      "would bring back rows they change. Start again once get_load_state "
+                      "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED; if it stays "
+                      "UNKNOWN (the load never reached StarRocks, or its label expired), remove its line from {} first",
+                      load.label, load.db, load.table,
+                      std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(), *answer, sr.fe_url,
+                      load.db, load.label, (cfg.pipeline.state_dir / "starrocks-inflight.journal").string());
+      }
+      if (unsettled) return false;
       spdlog::info("waited for {} load(s) the last run sent to finish in StarRocks", waiting.size());
       in_flight.clear();
     }

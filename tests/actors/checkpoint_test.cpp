@@ -168,4 +168,23 @@ BOOST_FIXTURE_TEST_CASE(durable_lsn_reaches_the_source_only_once_written, checkp
   BOOST_TEST(out.durable == std::vector<std::uint64_t>{0x100}, boost::test_tools::per_element());
 }
 
+// The source sends PostgreSQL `flush` = the larger of what it was told and
+// metrics.durable_lsn (also at shutdown, when a last durable_msg may not reach it): so
+// that value too must never pass what the checkpoint on disk holds. Else the slot confirms
+// transactions, or 2PC loads the next start rolls back as unrecorded, that a crash before
+// the write leaves nowhere: their rows are never sent again.
+BOOST_FIXTURE_TEST_CASE(the_flush_the_source_may_send_never_passes_the_checkpoint_on_disk, checkpoint_fixture) {
+  progress(11, {{10, 0x100}});
+  BOOST_TEST(metrics.durable_lsn.load() <= durable_on_disk());
+  tick();
+  BOOST_TEST(metrics.durable_lsn.load() == 0x100u);
+  // A 2PC load recorded in memory, not yet on disk.
+  progress(31, {{30, 0x300}}, {load});
+  BOOST_TEST(on_disk().empty());
+  BOOST_TEST(metrics.durable_lsn.load() <= durable_on_disk());
+  tick();
+  BOOST_REQUIRE_EQUAL(on_disk().size(), 1u);
+  BOOST_TEST(metrics.durable_lsn.load() == 0x300u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

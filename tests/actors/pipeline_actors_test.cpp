@@ -114,7 +114,12 @@ struct pipeline_fixture : pg2sr::test::deterministic_actors {
   }
   void ack(std::size_t call) { release(call, false); }
 
-  std::uint64_t durable() const { return metrics.durable_lsn.load(); }
+  // The durable LSN once the checkpoint has written what it has (every 1000 ms).
+  std::uint64_t durable() {
+    sched.advance_time(std::chrono::milliseconds(1000));
+    sched.run();
+    return metrics.durable_lsn.load();
+  }
 };
 
 }  // namespace

@@ -433,4 +433,82 @@ BOOST_AUTO_TEST_CASE(assemble_reset_forgets_open_and_streamed_transactions) {
   BOOST_TEST(f.ops() == "begin commit");
 }
 
+// A reconnect inside a run: the walsender resends everything after the durable LSN,
+// also transactions (and the first part of one) already passed downstream. Passed on
+// again, they are loaded twice (a Duplicate Key table keeps both copies, a 2PC load of the
+// first part is recorded and committed while the stream still brings that part again).
+BOOST_AUTO_TEST_CASE(assemble_reconnect_never_passes_an_event_twice) {
+  feeder f;
+  f.ok(relation(10, {"v"}));
+  f.ok(begin(0x200, 5), 0x100);  // whole before the reconnect, not yet durable
+  f.ok(insert(10, {"1", "a"}), 0x110);
+  f.ok(commit(0x200, 0x210), 0x200);
+  f.ok(bytes().ch('M').u8(0).u64(0x220).str("app").u32(1).raw("n"));  // non-transactional
+  f.ok(stream_start(900, true));  // a streamed one: held until Stream Commit
+  f.ok(insert(10, {"9", "s"}, 900), 0x230);
+  f.ok(stream_stop());
+  f.ok(begin(0x400, 6), 0x240);  // cut after its second insert
+  f.ok(insert(10, {"2", "b"}), 0x250);
+  f.ok(insert(10, {"3", "c"}), 0x260);
+  BOOST_TEST(f.ops() == "begin insert commit message begin insert insert");
+  f.a.reset();
+  // The new session, from the durable LSN: a keepalive first (the pipeline still holds
+  // transaction 6 open: acknowledging its walEnd would end it), then all of it again.
+  BOOST_TEST(!f.k(0x100).has_value());
+  f.ok(relation(10, {"v"}));
+  f.ok(begin(0x200, 5), 0x100);
+  f.ok(insert(10, {"1", "a"}), 0x110);
+  f.ok(commit(0x200, 0x210), 0x200);
+  f.ok(bytes().ch('M').u8(0).u64(0x220).str("app").u32(1).raw("n"));
+  f.ok(begin(0x400, 6), 0x240);
+  f.ok(insert(10, {"2", "b"}), 0x250);
+  f.ok(insert(10, {"3", "c"}), 0x260);
+  f.ok(insert(10, {"4", "d"}), 0x270);
+  f.ok(commit(0x400, 0x410), 0x400);
+  f.ok(stream_start(900, true));
+  f.ok(insert(10, {"9", "s"}, 900), 0x230);
+  f.ok(stream_stop());
+  f.ok(stream_commit(900, 0x500, 0x510));
+  BOOST_TEST(f.k(0x600).has_value() == false);
+  BOOST_TEST(f.ops() ==
+             "begin insert commit message begin insert insert insert commit begin insert commit keepalive");
+  std::vector<std::string> keys;
+  for (const auto& e : f.out.events)
+    if (e.op == change_op::insert) keys.push_back(f.texts(e)[0]);
+  BOOST_TEST(keys == (std::vector<std::string>{"1", "2", "3", "4", "9"}), boost::test_tools::per_element());
+}
+
+// Reconnects one after the other, the second while the resent first part is being read.
+BOOST_AUTO_TEST_CASE(assemble_reconnect_twice_inside_a_resent_part) {
+  feeder f;
+  f.ok(relation(10, {"v"}));
+  f.ok(begin(0x400, 6), 0x240);
+  f.ok(insert(10, {"2", "b"}), 0x250);
+  f.ok(insert(10, {"3", "c"}), 0x260);
+  f.a.reset();
+  f.ok(begin(0x400, 6), 0x240);
+  f.ok(insert(10, {"2", "b"}), 0x250);
+  f.a.reset();
+  f.ok(begin(0x400, 6), 0x240);
+  f.ok(insert(10, {"2", "b"}), 0x250);
+  f.ok(insert(10, {"3", "c"}), 0x260);
+  f.ok(insert(10, {"4", "d"}), 0x270);
+  f.ok(commit(0x400, 0x410), 0x400);
+  BOOST_TEST(f.ops() == "begin insert insert insert commit");
+}
+
+// A reconnect that does not resend the part of a transaction passed on before is not the
+// stream pg2sr was reading: it stops rather than load half a transaction twice or never.
+BOOST_AUTO_TEST_CASE(assemble_reconnect_refuses_a_resend_that_differs) {
+  feeder f;
+  f.ok(relation(10, {"v"}));
+  f.ok(begin(0x400, 6), 0x240);
+  f.ok(insert(10, {"2", "b"}), 0x250);
+  f.a.reset();
+  f.ok(begin(0x400, 6), 0x240);
+  auto err = f.w(insert(10, {"2", "b"}), 0x258);  // not the change passed on at 0x250
+  BOOST_TEST_REQUIRE(err.has_value());
+  BOOST_TEST(to_string(*err).find("reconnect") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,8 @@
 // payload. Each payload is decoded as an envelope, its XLogData payload by a decoder that keeps
 // Stream Start/Stop state across the input and by a fresh one, the payload itself as a bare
 // pgoutput message, and the whole sequence is fed to one change_assembler whose batch is then
-// checked for internal consistency. Any crash, sanitizer report or broken invariant is a bug.
+// checked for internal consistency; an empty payload resets it first, as a reconnect does.
+// Any crash, sanitizer report or broken invariant is a bug.
 #include "codecs/change_event.hpp"
 
 #include <algorithm>
@@ -140,6 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto* err = std::get_if<decode_error>(&r)) FUZZ_CHECK(err->offset <= view.size());
     sink = sink + touch(r);
 
+    if (record.empty()) assembler.reset();  // an empty record stands for a reconnect
     auto owner = std::make_shared<const std::string>(record);
     std::size_t before = batch.events.size();
     auto err = assembler.feed(*owner, owner, batch);

@@ -1,0 +1,109 @@
+// A start after a crash with Stream Loads the last run sent but never saw answered
+// (state_dir/starrocks-inflight.journal), against the emulator: each label must reach a
+// final state in StarRocks before anything is loaded, or the start stops with exit 1
+// naming the label and keeps the journal. Going on instead lets a late commit land after
+// this run's loads of its table and bring back rows they changed.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "actors/stream_load_client.hpp"
+#include "tests/emulator/starrocks_emulator.hpp"
+#include "tests/support/process.hpp"
+
+using namespace pg2sr;
+namespace emu = pg2sr::test::starrocks;
+
+namespace {
+
+const char* password = "sr-inflight-31";
+
+struct inflight_fixture {
+  emu::starrocks_emulator emulator{{"127.0.0.1", 0, 0, "root", password, true}};  // discard: no tables needed
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "pg2sr_inflight_labels_test";
+  std::filesystem::path journal = dir / "state" / "starrocks-inflight.journal";
+  std::string log = (dir / "pg2sr.log").string();
+
+  inflight_fixture() {
+    setenv("PG2SR_INFLIGHT_TEST_PASSWORD", password, 1);
+    emulator.start();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "state");
+    std::ofstream(dir / "p.toml") << "[pipeline]\nname = \"inflight\"\nstate_dir = \"" << (dir / "state").string()
+                                  << "\"\n[source]\nkind = \"synthetic\"\n[source.synthetic]\nseed = 3\ntables = 1\n"
+                                     "max_events = 2000\n[sink]\nkind = \"starrocks\"\nfe_url = \""
+                                  << emulator.fe_url()
+                                  << "\"\ndatabase = \"shop\"\nuser = \"root\"\npassword_env = "
+                                     "\"PG2SR_INFLIGHT_TEST_PASSWORD\"\nload_timeout = \"2s\"\n";
+  }
+  ~inflight_fixture() { std::filesystem::remove_all(dir); }
+
+  void journal_label(const std::string& label) { std::ofstream(journal, std::ios::app) << "shop\tt\t" << label << "\n"; }
+  // `pg2sr run` to its end: the exit code.
+  int run() {
+    test::child_process p({std::getenv("PG2SR_BINARY"), "run", "-c", (dir / "p.toml").string()}, log);
+    return p.wait().exit_code;
+  }
+  // Runs pg2sr, which must stop with exit 1 naming `label` and keep it journaled; its log.
+  std::string run_refused(const std::string& label) {
+    int code = run();
+    std::string text = test::read_text(log);
+    BOOST_TEST_MESSAGE(text);
+    BOOST_TEST(code == 1, text);
+    BOOST_TEST(text.find(label) != std::string::npos, text);
+    BOOST_TEST(test::read_text(journal.string()).find(label) != std::string::npos);
+    return text;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(inflight_labels)
+
+BOOST_FIXTURE_TEST_CASE(a_label_still_running_past_the_limit_stops_the_start_and_is_kept, inflight_fixture) {
+  // A load whose client died: StarRocks read it and commits it only in 6 s.
+  emulator.inject_fault({emu::fault_kind::label_running, 1, std::chrono::milliseconds(6000), ""});
+  actors::stream_load_client client({emulator.fe_url(), "root", password, std::chrono::seconds(10)});
+  client.load("shop", "t", "late-1", {{"format", "json"}, {"strip_outer_array", "true"}}, R"([{"id": 1}])");
+  BOOST_REQUIRE_EQUAL(emulator.load_state("shop", "late-1"), "PREPARE");
+  journal_label("late-1");
+  std::string text = run_refused("late-1");
+  BOOST_TEST(text.find("waiting for label late-1") != std::string::npos, text);
+  // Once it is final, the next start goes on, and the journal is emptied.
+  for (int i = 0; i < 200 && emulator.load_state("shop", "late-1") != "VISIBLE"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_REQUIRE_EQUAL(emulator.load_state("shop", "late-1"), "VISIBLE");
+  int code = run();
+  text = test::read_text(log);
+  BOOST_TEST(code == 0, text);
+  BOOST_TEST(text.find("waited for 1 load(s)") != std::string::npos, text);
+  BOOST_TEST(test::read_text(journal.string()).find("late-1") == std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_label_starrocks_does_not_know_stops_the_start_and_is_kept, inflight_fixture) {
+  // UNKNOWN: never begun yet, or no longer remembered; StarRocks cannot say which.
+  journal_label("never-seen-1");
+  std::string text = run_refused("never-seen-1");
+  BOOST_TEST(text.find("last answer: UNKNOWN") != std::string::npos, text);
+}
+
+BOOST_FIXTURE_TEST_CASE(labels_in_a_final_state_are_cleared, inflight_fixture) {
+  actors::stream_load_client client({emulator.fe_url(), "root", password, std::chrono::seconds(10)});
+  client.load("shop", "t", "done-1", {{"format", "json"}, {"strip_outer_array", "true"}}, R"([{"id": 1}])");
+  emulator.inject_fault({emu::fault_kind::fail, 1, std::chrono::milliseconds(0), ""});
+  client.load("shop", "t", "failed-1", {{"format", "json"}, {"strip_outer_array", "true"}}, R"([{"id": 1}])");
+  BOOST_REQUIRE_EQUAL(emulator.load_state("shop", "done-1"), "VISIBLE");
+  BOOST_REQUIRE_EQUAL(emulator.load_state("shop", "failed-1"), "ABORTED");
+  journal_label("done-1");
+  journal_label("failed-1");
+  int code = run();
+  std::string text = test::read_text(log);
+  BOOST_TEST(code == 0, text);
+  BOOST_TEST(text.find("waited for 2 load(s)") != std::string::npos, text);
+  BOOST_TEST(test::read_text(journal.string()).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
