@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <thread>
 
 #include "actors/postgres_apply.hpp"
@@ -13,6 +15,7 @@
 
 namespace pg2sr::actors {
 
+using codecs::pgoutput::value_kind;
 using self_ptr = loader_actor::stateful_pointer<postgres_loader_state>;
 
 namespace {
@@ -413,6 +416,59 @@ bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_se
   return false;
 }
 
+// Moved rows (a key change with unchanged TOAST values) whose old row the target did not
+// have, so nothing took the new key: the row is read again whole from the source and
+// upserted (a later change comes later in the stream; a row gone meanwhile is left to the
+// change that removed it). Inside the batch's transaction, after its statements.
+void complete_moved_rows(postgres_loader_state& st, const postgres_loader_settings& settings, const relation_schema& rel,
+                         const postgres_target& target, const postgres_staging& staging, const apply_plan& plan,
+                         const load_batch& batch) {
+  if (std::none_of(batch.rows.begin(), batch.rows.end(), [](const load_row& r) { return r.moved; })) return;
+  auto& conn = *st.conn;
+  statement_builder sb{rel, target, staging};
+  std::string keys;
+  for (auto k : rel.key_columns) keys += (keys.empty() ? "s." : ", s.") + quote_ident(rel.columns[k].name);
+  auto missing = conn.query("SELECT " + keys + " FROM " + staging.sql + " s WHERE s.\"pg2sr.op\" = 'm' AND NOT EXISTS "
+                            "(SELECT 1 FROM " + target.sql + " t WHERE " + sb.match("s") + ")");
+  if (missing.empty()) return;
+  // The transaction of each moved row's last change, by its key's texts.
+  std::map<std::vector<std::string>, std::uint32_t> xids;
+  for (const auto& r : batch.rows) {
+    if (!r.moved) continue;
+    std::vector<std::string> key;
+    for (auto k : rel.key_columns) key.emplace_back(r.values[k].data);
+    xids[key] = r.xid;
+  }
+  if (!st.source) {
+    if (settings.source_conninfo.empty()) throw load_error(rel.qualified_name() + ": a moved row needs the source");
+    st.source = std::make_unique<source_row_reader>(settings.source_conninfo);
+  }
+  std::deque<std::vector<std::optional<std::string>>> found;
+  std::deque<std::vector<column_value>> values;
+  apply_plan reread;
+  std::uint32_t segment = 0;
+  for (const auto& r : plan.rows) segment = std::max(segment, r.segment + 1);
+  for (const auto& row : missing) {
+    std::vector<std::string> key;
+    for (const auto& v : row) key.push_back(v.value_or(""));
+    std::string why;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto& whole = found.emplace_back();
+    auto outcome = st.source->read(rel, key, xids.count(key) ? xids[key] : 0, deadline, whole, why);
+    if (outcome == source_row_reader::outcome::gone) continue;
+    if (outcome == source_row_reader::outcome::unreadable)
+      throw load_error(rel.qualified_name() + ": a row moved from a key the target lacks cannot be read again: " + why);
+    auto& v = values.emplace_back();
+    for (const auto& text : whole)
+      v.push_back(text ? column_value{value_kind::text, *text} : column_value{value_kind::null, {}});
+    reread.rows.push_back({staged_op::upsert, v.data(), segment, 0, 0});
+  }
+  if (reread.rows.empty()) return;
+  spdlog::debug("{}: {} moved row(s) read again from the source", target.name, reread.rows.size());
+  copy_staged(conn, staging.sql, reread, rel.columns.size(), st.copy_buffer);
+  for (const auto& sql : sb.upsert({segment, staged_op::upsert, 0})) conn.exec(sql);
+}
+
 // One attempt: the whole batch and its position in one transaction.
 void apply_once(postgres_loader_state& st, const postgres_loader_settings& settings, const load_batch& batch) {
   if (!st.conn) connect(st, settings);
@@ -442,6 +498,7 @@ void apply_once(postgres_loader_state& st, const postgres_loader_settings& setti
   if (!plan.rows.empty()) {
     copy_staged(conn, staging.sql, plan, rel.columns.size(), st.copy_buffer);
     for (const auto& sql : statement_builder{rel, target, staging}.statements(plan)) conn.exec(sql);
+    complete_moved_rows(st, settings, rel, target, staging, plan, batch);
   }
   if (plan.advanced) write_position(conn, settings.pipeline, target.name, plan.position);
   conn.exec("COMMIT");

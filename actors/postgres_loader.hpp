@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/source_row_reader.hpp"
 #include "actors/pg_connection.hpp"
 
 namespace pg2sr::actors {
@@ -50,6 +51,9 @@ struct postgres_loader_settings {
   /// The SQL type of a source column (for ADD COLUMN); empty: the loader asks the target
   /// (built-in types only).
   std::function<std::string(const codecs::pgoutput::column_schema&)> column_type;
+  /// The source: a row moved (key change with unchanged TOAST values) from a key the target
+  /// has no row for (its chunk not read yet) is read there again, whole.
+  std::string source_conninfo;
   int max_attempts = 10;                         ///< per batch, for retryable failures
   std::chrono::milliseconds first_backoff{500};  ///< doubles per attempt, at most 30 s
 };
@@ -82,6 +86,7 @@ struct postgres_loader_state {
   std::unordered_map<std::string, postgres_staging> stagings;  ///< by table and column layout
   std::size_t stagings_created = 0;  ///< in this session: names the next one
   std::string copy_buffer;  ///< COPY text being sent, reused
+  std::unique_ptr<source_row_reader> source;  ///< made at the first moved row read again
   static inline const char* name = "postgres-loader";
 };
 

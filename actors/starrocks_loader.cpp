@@ -10,10 +10,9 @@
 #include <map>
 #include <thread>
 
-#include "actors/pg_connection.hpp"
+#include "actors/source_row_reader.hpp"
 #include "actors/starrocks_committer.hpp"
 #include "codecs/lsn.hpp"
-#include "codecs/pg_snapshot.hpp"
 
 namespace pg2sr::actors {
 
@@ -219,70 +218,44 @@ struct reread_rows {
   std::deque<std::vector<column_value>> values;
 };
 
-// What read_again found.
-enum class reread { whole, gone, kept_partial };
-
-// The row under `row`'s key as the source holds it now, read in a snapshot that sees the
-// transaction of the row's last change (its commit may be streamed before it is visible).
-reread read_again(self_ptr self, const starrocks_loader_settings& settings, const relation_schema& rel, load_row& row,
-                  reread_rows& store) {
-  std::string select, where;
-  std::vector<std::string> params;
-  for (const auto& c : rel.columns) select += (select.empty() ? "" : ", ") + quote_ident(c.name);
-  for (auto k : rel.key_columns) {
-    const auto& v = row.values[k];
-    if (v.kind != value_kind::text || settings.source_conninfo.empty()) {
-      spdlog::warn("{}: a row whose key changed with unchanged TOAST values cannot be read again ({}): loaded "
-                   "without them", rel.qualified_name(),
-                   settings.source_conninfo.empty() ? "no source" : "key column " + rel.columns[k].name + " not text");
-      return reread::kept_partial;
-    }
-    params.emplace_back(v.data);
-    where += (where.empty() ? "" : " AND ") + quote_ident(rel.columns[k].name) + " = $" + std::to_string(params.size());
-  }
-  std::string sql = "SELECT " + select + " FROM " + quote_qualified(rel.nspname, rel.relname) + " WHERE " + where;
-  std::vector<pg_row> found;
-  auto deadline = std::chrono::steady_clock::now() + settings.http.load_timeout;
-  for (int failures = 0;;) {
-    try {
-      if (!self->state.source) self->state.source = std::make_unique<pg_connection>(settings.source_conninfo);
-      auto& source = *self->state.source;
-      source.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      auto snapshot = codecs::parse_pg_snapshot(source.query("SELECT pg_current_snapshot()::text").at(0).at(0).value_or(""));
-      if (snapshot && row.xid != 0 && snapshot->in_progress(row.xid)) {
-        source.exec("ROLLBACK");
-        if (std::chrono::steady_clock::now() > deadline)
-          throw load_error(rel.qualified_name() + ": transaction " + std::to_string(row.xid) +
-                           " of a moved row is still not visible on the source");
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        continue;
+// The row under `row`'s key as the source holds it now (source_row_reader): false when it
+// is gone; kept partial, with a warning, when it cannot be read.
+bool read_again(self_ptr self, const starrocks_loader_settings& settings, const relation_schema& rel, load_row& row,
+                reread_rows& store) {
+  std::vector<std::string> key;
+  std::string why = settings.source_conninfo.empty() ? "no source" : "";
+  for (auto k : rel.key_columns)
+    if (row.values[k].kind == value_kind::text) key.emplace_back(row.values[k].data);
+    else why = "key column " + rel.columns[k].name + " is not text";
+  std::vector<std::optional<std::string>> found;
+  auto outcome = source_row_reader::outcome::unreadable;
+  if (why.empty()) {
+    if (!self->state.source) self->state.source = std::make_unique<source_row_reader>(settings.source_conninfo);
+    auto deadline = std::chrono::steady_clock::now() + settings.http.load_timeout;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        outcome = self->state.source->read(rel, key, row.xid, deadline, found, why);
+        break;
+      } catch (const pg_error& e) {
+        if (attempt == 3) throw load_error(rel.qualified_name() + ": reading a moved row again failed: " + e.what());
       }
-      found = source.query(sql, params);
-      source.exec("COMMIT");
-      break;
-    } catch (const load_error&) {
-      throw;
-    } catch (const std::exception& e) {
-      bool connection_lost = !self->state.source || PQstatus(self->state.source->get()) != CONNECTION_OK;
-      self->state.source.reset();
-      if (!connection_lost) {  // e.g. a column dropped since: the stream will say more
-        spdlog::warn("{}: reading a moved row again failed ({}): loaded without its unchanged TOAST values",
-                     rel.qualified_name(), e.what());
-        return reread::kept_partial;
-      }
-      if (++failures == 3) throw load_error(rel.qualified_name() + ": reading a moved row again failed: " + e.what());
     }
   }
-  if (found.empty()) return reread::gone;
+  if (outcome == source_row_reader::outcome::gone) return false;
+  if (outcome == source_row_reader::outcome::unreadable) {
+    spdlog::warn("{}: a row whose key changed with unchanged TOAST values cannot be read again ({}): loaded without "
+                 "them", rel.qualified_name(), why);
+    return true;
+  }
   auto& values = store.values.emplace_back();
-  for (const auto& v : found[0]) {
+  for (const auto& v : found) {
     if (!v) values.push_back({value_kind::null, {}});
     else values.push_back({value_kind::text, store.text.emplace_back(*v)});
   }
   row.values = values.data();
   row.count = static_cast<std::uint32_t>(values.size());
   row.moved = false;
-  return reread::whole;
+  return true;
 }
 
 // The batch's rows, with every moved partial row read again whole from the source.
@@ -297,7 +270,7 @@ const std::vector<load_row>& complete_moved_rows(self_ptr self, const starrocks_
       continue;
     }
     load_row whole = row;
-    if (read_again(self, settings, *batch.relation, whole, store) != reread::gone) completed.push_back(whole);
+    if (read_again(self, settings, *batch.relation, whole, store)) completed.push_back(whole);
   }
   return completed;
 }

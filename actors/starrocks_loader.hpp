@@ -30,6 +30,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
+#include "actors/source_row_reader.hpp"
 #include "actors/stream_load_client.hpp"
 #include "codecs/starrocks_rows.hpp"
 #include "config/config.hpp"
@@ -74,7 +75,7 @@ struct starrocks_loader_settings {
 
 struct starrocks_loader_state {
   std::unique_ptr<stream_load_client> client;
-  std::unique_ptr<class pg_connection> source;  ///< opened at the first row read again
+  std::unique_ptr<source_row_reader> source;  ///< made at the first row read again
   std::string body, compressed;  ///< reused across loads
   static inline const char* name = "starrocks-loader";
 };

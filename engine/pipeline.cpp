@@ -557,6 +557,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   } else if (cfg.sink.kind == config::sink_kind::postgres) {
     const auto& pg = cfg.sink.postgres;
     postgres_loader_settings ls;
+    if (cfg.source.kind == config::source_kind::postgres) ls.source_conninfo = config::conninfo(cfg.source.postgres, true);
     ls.conninfo = config::conninfo(pg.connection, true);
     ls.where = target_where(cfg);
     ls.pipeline = cfg.pipeline.name;
