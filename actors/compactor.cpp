@@ -55,12 +55,16 @@ tuple table_compactor::merge(tuple older, tuple newer) {
   return tuple(out.data(), out.size());
 }
 
-void table_compactor::put(row_op op, tuple values, const change_event& e, std::string key, bool moved) {
+void table_compactor::put(row_op op, tuple values, const change_event& e, std::string key, bool moved,
+                          bool moves_out) {
   if (!key.empty()) {
     auto it = by_key_.find(key);
     if (it != by_key_.end()) {
-      alive_[it->second] = false;
       const load_row& older = batch_->rows[it->second];
+      bool partial = op == row_op::upsert && std::any_of(values.begin(), values.end(), [](const column_value& v) {
+                       return v.kind == value_kind::unchanged_toast;
+                     });
+      if (older.op != row_op::delete_row || !(partial || older.moves_out)) alive_[it->second] = false;
       if (op == row_op::upsert && older.op == row_op::upsert) {
         for (const auto& v : values) {
           if (v.kind == value_kind::unchanged_toast) {
@@ -77,6 +81,7 @@ void table_compactor::put(row_op op, tuple values, const change_event& e, std::s
   }
   batch_->rows.push_back({op, values.data(), static_cast<std::uint32_t>(values.size()), e.lsn, e.txn_final_lsn});
   batch_->rows.back().moved = moved && op == row_op::upsert && batch_->rows.back().partial();
+  batch_->rows.back().moves_out = moves_out;
   batch_->rows.back().xid = e.xid;
   alive_.push_back(true);
 }
@@ -132,7 +137,9 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
       if (e.old_kind != 0) {
         std::string old_key = key_of(old_values);
         moved = distinct_rows_ || old_key != new_key;  // a keyless row is replaced whole
-        if (moved) put(row_op::delete_row, old_values, e, std::move(old_key));
+        bool partial = std::any_of(new_values.begin(), new_values.end(),
+                                   [](const column_value& v) { return v.kind == value_kind::unchanged_toast; });
+        if (moved) put(row_op::delete_row, old_values, e, std::move(old_key), false, partial);
       }
       put(row_op::upsert, new_values, e, std::move(new_key), moved);
       break;

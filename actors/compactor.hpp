@@ -8,7 +8,10 @@
 // change (old tuple differs) -> delete of the old key, then upsert of the new one; TRUNCATE
 // -> everything before it is dropped and the batch starts with a truncate. Rows keep the
 // order of their last change, so a delete and an upsert that the target sees as the same
-// key are applied in the order they happened.
+// key are applied in the order they happened. A delete stays (is not folded away) when the
+// row after it cannot replace the deleted row whole: a partial row moving into its key
+// (its missing values are its own, not the deleted row's), or any row of the key when the
+// delete is the first half of such a move (the pair moves the target's row).
 #pragma once
 
 #include <memory>
@@ -48,7 +51,7 @@ class table_compactor {
   void note(const std::shared_ptr<const codecs::pgoutput::change_batch>& source,
             const codecs::pgoutput::change_event& e, std::uint64_t position);
   void put(row_op op, codecs::pgoutput::tuple values, const codecs::pgoutput::change_event& e,
-           std::string key, bool moved = false);
+           std::string key, bool moved = false, bool moves_out = false);
   std::string key_of(codecs::pgoutput::tuple values) const;
   codecs::pgoutput::tuple merge(codecs::pgoutput::tuple older, codecs::pgoutput::tuple newer);
 

@@ -36,6 +36,9 @@ struct load_row {
   /// unchanged): a target that keeps rows by key alone never had that key, so the row's
   /// missing columns must come from elsewhere (the source).
   bool moved = false;
+  /// The delete of the old key of a `moved` row, right before it: together they move the
+  /// target's row, so no later row of that key may take its place.
+  bool moves_out = false;
   std::uint32_t xid = 0;  ///< transaction of the last change folded in (stream rows)
   bool partial() const;
   /// That line, without its newline (copy_line rows only).

@@ -428,9 +428,10 @@ void complete_moved_rows(postgres_loader_state& st, const postgres_loader_settin
   statement_builder sb{rel, target, staging};
   std::string keys;
   for (auto k : rel.key_columns) keys += (keys.empty() ? "s." : ", s.") + quote_ident(rel.columns[k].name);
-  auto missing = conn.query("SELECT " + keys + " FROM " + staging.sql + " s WHERE s.\"pg2sr.op\" = 'm' AND NOT EXISTS "
-                            "(SELECT 1 FROM " + target.sql + " t WHERE " + sb.match("s") + ")");
-  if (missing.empty()) return;
+  // Moved rows are staged as moves or, when a later change in the batch parted them from
+  // their delete, as partial updates.
+  auto unmatched = conn.query("SELECT " + keys + " FROM " + staging.sql + " s WHERE s.\"pg2sr.op\" IN ('m', 'p') AND "
+                              "NOT EXISTS (SELECT 1 FROM " + target.sql + " t WHERE " + sb.match("s") + ")");
   // The transaction of each moved row's last change, by its key's texts.
   std::map<std::vector<std::string>, std::uint32_t> xids;
   for (const auto& r : batch.rows) {
@@ -439,6 +440,13 @@ void complete_moved_rows(postgres_loader_state& st, const postgres_loader_settin
     for (auto k : rel.key_columns) key.emplace_back(r.values[k].data);
     xids[key] = r.xid;
   }
+  std::vector<pg_row> missing;
+  for (auto& row : unmatched) {
+    std::vector<std::string> key;
+    for (const auto& v : row) key.push_back(v.value_or(""));
+    if (xids.count(key)) missing.push_back(std::move(row));
+  }
+  if (missing.empty()) return;
   if (!st.source) {
     if (settings.source_conninfo.empty()) throw load_error(rel.qualified_name() + ": a moved row needs the source");
     st.source = std::make_unique<source_row_reader>(settings.source_conninfo);
@@ -454,7 +462,7 @@ void complete_moved_rows(postgres_loader_state& st, const postgres_loader_settin
     std::string why;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     auto& whole = found.emplace_back();
-    auto outcome = st.source->read(rel, key, xids.count(key) ? xids[key] : 0, deadline, whole, why);
+    auto outcome = st.source->read(rel, key, xids[key], deadline, whole, why);
     if (outcome == source_row_reader::outcome::gone) continue;
     if (outcome == source_row_reader::outcome::unreadable)
       throw load_error(rel.qualified_name() + ": a row moved from a key the target lacks cannot be read again: " + why);

@@ -191,4 +191,27 @@ BOOST_FIXTURE_TEST_CASE(identical_rows_of_a_keyless_table_are_not_folded, fixtur
              boost::test_tools::per_element());
 }
 
+// Row Z leaves key 7 (to 9), then row X moves into key 7 with an unchanged TOAST column.
+// X's partial row must not replace Z's delete: the target's row at 7 is Z's, and X's
+// missing value is not Z's. (It was replaced: X's partial update landed on Z's old row.)
+BOOST_FIXTURE_TEST_CASE(a_partial_row_moving_into_a_key_keeps_the_delete_of_that_keys_old_row, fixture) {
+  update({text("9"), text("z"), toast()}, {text("7"), null(), null()}, 'K');
+  update({text("7"), text("x"), toast()}, {text("3"), null(), null()}, 'K');
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"D(7,null,null)", "U(9,z,~)", "D(3,null,null)", "U(7,x,~)"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(b->rows[1].moved);
+  BOOST_TEST(b->rows[3].moved);
+}
+
+// Row X leaves key 3 (to 7, TOAST unchanged), then row Y is inserted at 3: the delete of 3
+// stays right before X's partial row, the pair that moves X's row in the target.
+BOOST_FIXTURE_TEST_CASE(a_key_reused_after_a_move_keeps_the_moved_pair_whole, fixture) {
+  update({text("7"), text("x"), toast()}, {text("3"), null(), null()}, 'K');
+  insert({text("3"), text("y"), text("Y")});
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"D(3,null,null)", "U(7,x,~)", "U(3,y,Y)"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -346,6 +346,10 @@ BOOST_AUTO_TEST_CASE(unchanged_toasted_columns_are_kept_on_update_and_key_change
   for (const char* table : {"docs", "docs_full"}) {
     exec(p.sql(), std::string("UPDATE ") + table + " SET title = 'second' WHERE id <= 10");
     exec(p.sql(), std::string("UPDATE ") + table + " SET id = id + 100, title = 'moved' WHERE id IN (1, 2, 15)");
+    // One row leaves key 4, another takes it, in one batch: the second must not land on
+    // the first one's old row.
+    exec(p.sql(), std::string("BEGIN; UPDATE ") + table + " SET id = 300 WHERE id = 4; UPDATE " + table +
+                      " SET id = 4, title = 'took 4' WHERE id = 5; COMMIT");
   }
   exec(p.sql(), "UPDATE notes SET tag = tag || ' changed' WHERE tag IN ('tag 1', 'tag 2')");
   BOOST_REQUIRE(p.wait_for_sentinel(2));

@@ -302,7 +302,8 @@ BOOST_FIXTURE_TEST_CASE(unchanged_toasted_columns_survive_updates_and_key_change
   exec(p.sql(), "UPDATE docs SET id = id + 100, title = 'moved' WHERE id IN (1, 2, 15); "
                 "UPDATE docs SET title = 'moved twice' WHERE id = 102; "
                 "UPDATE docs SET id = 200 WHERE id = 115; DELETE FROM docs WHERE id = 200; "
-                "UPDATE docs SET id = 300 WHERE id = 3");
+                "UPDATE docs SET id = 300 WHERE id = 3; "
+                "BEGIN; UPDATE docs SET id = 400 WHERE id = 4; UPDATE docs SET id = 4 WHERE id = 5; COMMIT");
   BOOST_REQUIRE(p.wait_for_sentinel(3));
   std::string diff = compare_table(p.sql(), emulator, "docs", {"id", "title", "body"}, {"id"});
   BOOST_TEST(diff.empty(), diff);
