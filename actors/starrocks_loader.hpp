@@ -5,8 +5,9 @@
 // A batch becomes one load of whole rows (upserts and, on Primary Key tables, deletes with
 // "__op": 1) plus one partial-update load per set of present columns (updates whose
 // unchanged TOAST columns were not sent: the target keeps its value). Every part has a label
-// derived from its content, so a retry or a replay after a crash is recognised by StarRocks
-// ("Label Already Exists" + FINISHED) instead of being applied twice. Fail and transport
+// naming its target, its content and the run, so a retry is recognised by StarRocks
+// ("Label Already Exists" + FINISHED) instead of being applied twice; a replay after a
+// crash loads again under new labels (upserts and deletes by key end the same). Fail and transport
 // errors are retried with backoff under the same label; a RUNNING label is polled; 401 and
 // failures that cannot pass on retry stop the pipeline with the server's message.
 //
@@ -44,6 +45,9 @@ using starrocks_targets = std::unordered_map<std::uint32_t, starrocks_target>;  
 struct starrocks_loader_settings {
   stream_load_settings http;
   std::string pipeline;  ///< first part of every label
+  /// This start of the pipeline, in every label: a replay after a restart loads under new
+  /// labels (codecs::stream_load::label says why); retries within the run keep theirs.
+  std::uint32_t run = 0;
   config::row_format format = config::row_format::json;
   config::compression compression = config::compression::none;
   codecs::starrocks::mapping_options mapping;  ///< for columns the stream adds

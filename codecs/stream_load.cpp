@@ -66,8 +66,7 @@ std::uint64_t content_hash(std::string_view bytes, std::uint64_t seed) {
   return h ^ (h >> 32);
 }
 
-std::string label(std::string_view pipeline, std::string_view table, std::uint64_t first_lsn, std::uint64_t last_lsn,
-                  unsigned part, std::uint64_t body_hash) {
+std::string label(const load_identity& load, std::uint64_t body_hash) {
   static constexpr char hex[] = "0123456789abcdef";
   auto word = [](std::string_view text, std::size_t max, std::string& out) {
     for (std::size_t i = 0; i < text.size() && i < max; ++i) {
@@ -85,17 +84,26 @@ std::string label(std::string_view pipeline, std::string_view table, std::uint64
     } while (v != 0);
     while (n > 0) out += buf[--n];
   };
-  // 32 + 1 + 36 + 1 + 16 + 1 + 16 + 6 ("-p999-") + 16 = 125 <= 128: always valid.
+  // Each name with its length, so that no two different (name, name...) run together alike.
+  std::uint64_t h = body_hash;
+  for (std::string_view name : {load.pipeline, load.database, load.table, load.columns}) {
+    h = content_hash(std::to_string(name.size()), h);
+    h = content_hash(name, h);
+  }
+  h = content_hash(load.partial_update ? "partial" : "whole", h);
+  // 24 + 1 + 32 + 2 ("-r") + 8 + 1 + 16 + 1 + 16 + 6 ("-p999-") + 16 = 123 <= 128: always valid.
   std::string out;
-  word(pipeline, 32, out);
+  word(load.pipeline, 24, out);
   out += '-';
-  word(table, 36, out);
+  word(load.table, 32, out);
+  out += "-r";
+  number(load.run, out);
   out += '-';
-  number(first_lsn, out);
+  number(load.first_lsn, out);
   out += '-';
-  number(last_lsn, out);
-  out += "-p" + std::to_string(part % 1000) + '-';
-  number(body_hash, out);
+  number(load.last_lsn, out);
+  out += "-p" + std::to_string(load.part % 1000) + '-';
+  number(h, out);
   return out;
 }
 

@@ -520,6 +520,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     ls.http = {sr.fe_url, sr.user, sr.password.reveal(),
                std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)};
     ls.pipeline = cfg.pipeline.name;
+    // Labels of this run differ from every earlier run's (see codecs::stream_load::label).
+    ls.run = std::random_device{}() ^ static_cast<std::uint32_t>(std::time(nullptr));
     ls.format = sr.format;
     ls.compression = sr.compression;
     ls.mapping = mapping_options_of(sr);
