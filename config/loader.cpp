@@ -581,7 +581,9 @@ std::string conninfo(const postgres_connection& conn, bool with_password) {
   std::string s = "host=" + quote(conn.host) + " port=" + std::to_string(conn.port) + " dbname=" + quote(conn.dbname) +
                   " user=" + quote(conn.user) + " sslmode=" + conn.sslmode +
                   " connect_timeout=" + std::to_string(std::max<long>(1, std::chrono::duration_cast<std::chrono::seconds>(conn.connect_timeout).count())) +
-                  " application_name=pg2sr";
+                  " application_name=pg2sr"
+                  // Literals pg2sr writes stay literals even where a database or role sets it off.
+                  " options='-c standard_conforming_strings=on'";
   if (with_password && !conn.password.empty()) s += " password=" + quote(conn.password.reveal());
   return s;
 }

@@ -164,7 +164,7 @@ class type_copier {
       for (const auto& l : source_.query("SELECT enumlabel::text FROM pg_enum WHERE enumtypid = $1::oid "
                                          "ORDER BY enumsortorder",
                                          {std::to_string(oid)}))
-        labels += (labels.empty() ? "" : ", ") + quote_literal(*l[0]);
+        labels += (labels.empty() ? "" : ", ") + quote_literal(target_.get(), *l[0]);
       create(schema, "CREATE TYPE " + qualified + " AS ENUM (" + labels + ")");
     } else if (kind == 'd') {
       auto base = static_cast<std::uint32_t>(std::stoul(*r[3]));

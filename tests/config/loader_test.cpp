@@ -193,6 +193,16 @@ BOOST_AUTO_TEST_CASE(accepts_plain_password_when_insisted_on_and_keeps_it_out_of
   BOOST_TEST(conninfo(cfg.source.postgres, true).find("password='hunter2-secret'") != std::string::npos);
 }
 
+// Issue 19.3: a database or role with standard_conforming_strings = off makes a backslash in
+// a literal an escape; every connection pg2sr opens pins it on.
+BOOST_AUTO_TEST_CASE(conninfo_pins_standard_conforming_strings) {
+  auto cfg = load_string("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+                         "[sink]\nkind = \"null\"\n",
+                         "p.toml");
+  BOOST_TEST(conninfo(cfg.source.postgres, false).find(" options='-c standard_conforming_strings=on'") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_typed_password_is_reported_without_its_value) {
   auto p = problems_of(
       "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
