@@ -303,10 +303,10 @@ std::string new_column_sql(const config::pipeline_config& cfg, const codecs::sta
     auto type = read_column_type(conn, column.type_oid, column.typmod);
     auto mapped = codecs::starrocks::map_type(type, mapping);
     if (auto* error = std::get_if<codecs::starrocks::mapping_error>(&mapped))
-      return "-- column `" + column.name + "`: " + error->message;
+      return ddl_comment("column `" + column.name + "`: " + error->message);
     return add_column_sql(target.db, target.name, {column.name, type.name, std::get<codecs::starrocks::column_mapping>(mapped)});
   } catch (const std::exception& e) {
-    return "-- column `" + column.name + "` (type oid " + std::to_string(column.type_oid) + "): " + e.what();
+    return ddl_comment("column `" + column.name + "` (type oid " + std::to_string(column.type_oid) + "): " + e.what());
   }
 }
 

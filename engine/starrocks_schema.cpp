@@ -220,9 +220,24 @@ std::string backquoted(const std::string& name) {
   return out + "`";
 }
 
+// A control character as \n, \r, \t or \xNN: never a line break in the DDL.
+void append_escaped(unsigned char c, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  if (c == '\n') out += "\\n";
+  else if (c == '\r') out += "\\r";
+  else if (c == '\t') out += "\\t";
+  else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+}
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
 std::string string_literal(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
+    if (is_control(static_cast<unsigned char>(c))) {
+      append_escaped(static_cast<unsigned char>(c), out);
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -292,11 +307,11 @@ std::string create_database_sql(const std::string& database) {
 std::string create_table_sql(const starrocks_table& table) {
   bool primary = table.model == starrocks_model::primary_key;
   std::vector<std::string> leading = primary ? table.key_columns : std::vector<std::string>{table.sort_column};
-  std::string sql = "-- " + table.source + ": " +
-                    (primary ? "Primary Key table, key (" + name_list(leading) + ") from " + key_origin(table.key_source)
-                             : std::string("Duplicate Key table")) +
-                    "\n";
-  for (const auto& note : table.notes) sql += "-- note: " + note + "\n";
+  std::string sql = ddl_comment(table.source + ": " +
+                                 (primary ? "Primary Key table, key (" + name_list(leading) + ") from " +
+                                                key_origin(table.key_source)
+                                          : std::string("Duplicate Key table")));
+  for (const auto& note : table.notes) sql += ddl_comment("note: " + note);
   sql += "CREATE TABLE IF NOT EXISTS " + backquoted(table.database) + "." + backquoted(table.name) + " (\n";
   std::vector<std::string> definitions;
   for (const auto& name : leading) definitions.push_back(column_definition(*table.column(name), primary));
@@ -308,6 +323,15 @@ std::string create_table_sql(const starrocks_table& table) {
   sql += std::string(")\n") + (primary ? "PRIMARY KEY" : "DUPLICATE KEY") + " (" + name_list(leading) + ")\n" +
          "DISTRIBUTED BY HASH (" + name_list(leading) + ");\n";
   return sql;
+}
+
+std::string ddl_comment(const std::string& text) {
+  std::string out = "-- ";
+  for (char c : text) {
+    if (is_control(static_cast<unsigned char>(c))) append_escaped(static_cast<unsigned char>(c), out);
+    else out += c;
+  }
+  return out + "\n";
 }
 
 std::string add_column_sql(const std::string& database, const std::string& table, const starrocks_column& column) {
