@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -117,6 +118,11 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
   // The FE answers the Expect with its 307 before any body byte is sent; the BE may take a
   // while to begin the transaction before its 100.
   curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 60'000L);
+  // A CR or LF in a value (a table or column name) would end the header and start another.
+  for (const auto& [name, value] : headers)
+    for (std::string_view text : {std::string_view(name), std::string_view(value)})
+      if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }))
+        throw std::invalid_argument("Stream Load header " + name + " would carry a control character; refused");
   curl_slist* list = curl_slist_append(nullptr, "Expect: 100-continue");
   list = curl_slist_append(list, ("timeout: " + std::to_string(s.load_timeout.count())).c_str());
   for (const auto& [name, value] : headers) list = curl_slist_append(list, (name + ": " + value).c_str());

@@ -188,6 +188,27 @@ starrocks_table describe_one(actors::pg_connection& conn, type_reader& types, co
   return out;
 }
 
+// A control character as \n, \r, \t or \xNN: never a line break in the DDL.
+void append_escaped(unsigned char c, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  if (c == '\n') out += "\\n";
+  else if (c == '\r') out += "\\r";
+  else if (c == '\t') out += "\\t";
+  else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+}
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// `text` with its control characters escaped, for messages and comments.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (is_control(static_cast<unsigned char>(c))) append_escaped(static_cast<unsigned char>(c), out);
+    else out += c;
+  }
+  return out;
+}
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
@@ -196,8 +217,21 @@ std::string lower(std::string text) {
 // StarRocks has one namespace per database (public.t and sales.t cannot both be db.t), and
 // its column names ignore case ("Id" and "id" cannot both be columns).
 void check_names(const std::vector<starrocks_table>& tables, std::vector<std::string>& problems) {
+  // Names travel in Stream Load headers (columns, db, table), where a line break would end
+  // one header and start another; StarRocks names cannot hold control characters anyway.
+  auto has_control = [](const std::string& name) {
+    return std::any_of(name.begin(), name.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); });
+  };
+  const std::string cannot = " has a control character, which a StarRocks name cannot hold; how to fix: rename it, or ";
+  if (!tables.empty() && has_control(tables[0].database))
+    problems.push_back("sink.database \"" + escaped(tables[0].database) + "\"" + cannot + "choose another");
   std::map<std::string, std::string> first_source;
   for (const auto& t : tables) {
+    if (has_control(t.name)) problems.push_back(escaped(t.source) + ": the table name" + cannot + "leave it out with [tables] exclude");
+    for (const auto& c : t.columns)
+      if (has_control(c.name))
+        problems.push_back(escaped(t.source) + ": column \"" + escaped(c.name) + "\"" + cannot + "leave " +
+                           escaped(t.source) + " out with [tables] exclude");
     auto [it, fresh] = first_source.emplace(t.name, t.source);
     if (!fresh)
       problems.push_back(it->second + " and " + t.source + " both become StarRocks table " + t.database + "." + t.name +
@@ -219,17 +253,6 @@ std::string backquoted(const std::string& name) {
   for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
   return out + "`";
 }
-
-// A control character as \n, \r, \t or \xNN: never a line break in the DDL.
-void append_escaped(unsigned char c, std::string& out) {
-  static constexpr char hex[] = "0123456789abcdef";
-  if (c == '\n') out += "\\n";
-  else if (c == '\r') out += "\\r";
-  else if (c == '\t') out += "\\t";
-  else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-}
-
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 std::string string_literal(const std::string& text) {
   std::string out = "\"";
@@ -325,14 +348,7 @@ std::string create_table_sql(const starrocks_table& table) {
   return sql;
 }
 
-std::string ddl_comment(const std::string& text) {
-  std::string out = "-- ";
-  for (char c : text) {
-    if (is_control(static_cast<unsigned char>(c))) append_escaped(static_cast<unsigned char>(c), out);
-    else out += c;
-  }
-  return out + "\n";
-}
+std::string ddl_comment(const std::string& text) { return "-- " + escaped(text) + "\n"; }
 
 std::string add_column_sql(const std::string& database, const std::string& table, const starrocks_column& column) {
   return "ALTER TABLE " + backquoted(database) + "." + backquoted(table) + " ADD COLUMN " +

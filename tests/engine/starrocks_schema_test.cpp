@@ -349,6 +349,20 @@ BOOST_AUTO_TEST_CASE(names_that_clash_in_starrocks_are_reported) {
              "exclude");
 }
 
+// Issue 19.5: names go into Stream Load headers (columns, db, table): one with a control
+// character is refused at start, naming table and column, before any load.
+BOOST_AUTO_TEST_CASE(names_with_control_characters_are_refused) {
+  auto db = fresh_database("pg2sr_sr_ctl");
+  sql(db, "CREATE TABLE ctl (id int PRIMARY KEY, U&\"a\\000d\\000aX-Injected: yes\" int); "
+          "CREATE TABLE U&\"tab\\0009led\" (id int PRIMARY KEY)");
+  auto problems = problems_of("pg2sr_sr_ctl", starrocks_toml("pg2sr_sr_ctl"));
+  BOOST_REQUIRE_MESSAGE(problems.size() == 2u, joined(problems));
+  BOOST_TEST(problems[0] == "public.ctl: column \"a\\r\\nX-Injected: yes\" has a control character, which a StarRocks "
+                            "name cannot hold; how to fix: rename it, or leave public.ctl out with [tables] exclude");
+  BOOST_TEST(problems[1] == "public.tab\\tled: the table name has a control character, which a StarRocks name cannot "
+                            "hold; how to fix: rename it, or leave it out with [tables] exclude");
+}
+
 BOOST_AUTO_TEST_CASE(ddl_prints_the_database_and_every_selected_table) {
   auto db = fresh_database("pg2sr_sr_cli");
   sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(12,2), placed timestamptz);"

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "actors/stream_load_client.hpp"
 #include "engine/starrocks_schema.hpp"
 #include "engine/table_selection.hpp"
 #include "tests/emulator/starrocks_emulator.hpp"
@@ -439,6 +440,20 @@ BOOST_FIXTURE_TEST_CASE(tables_with_the_same_rows_and_a_common_name_prefix_both_
     BOOST_TEST(diff.empty(), table << ": " << diff);
   }
   p.stop();
+}
+
+// Issue 19.5: a column name with CR/LF went into the `columns` header as it is and added a
+// header of its own to the request (X-Injected: yes).
+BOOST_FIXTURE_TEST_CASE(a_header_value_with_a_line_break_is_never_sent, emulator_fixture) {
+  emu::table_schema schema{target_db, "plain", {{"id", "INT", true, std::nullopt}}, {"id"}, emu::table_model::primary_key};
+  emulator.create_table(schema);
+  actors::stream_load_client client({emulator.fe_url(), "root", starrocks_password, std::chrono::seconds(30)});
+  actors::http_headers headers = {{"format", "json"}, {"columns", "id\r\nX-Injected: yes"}};
+  BOOST_CHECK_THROW(client.load(target_db, "plain", "l1", headers, "[{\"id\": 1}]"), std::invalid_argument);
+  BOOST_CHECK_THROW(client.transaction("begin", target_db, "plain\nX-Injected: yes", "l2"), std::invalid_argument);
+  BOOST_TEST(emulator.stats().redirects == 0u);
+  BOOST_TEST(emulator.stats().loads == 0u);
+  BOOST_TEST(emulator.stats().transaction_requests == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
