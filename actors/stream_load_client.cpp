@@ -77,6 +77,10 @@ struct stream_load_client::impl {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 1L);  // the BE is another host:port
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+    // The credentials follow the redirect: only to HTTP(S), and never from HTTPS down to
+    // clear text (a redirect to ftp:// received the user and password).
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, settings.fe_url.starts_with("https:") ? "https" : "http,https");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings.load_timeout.count() + 60));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

@@ -13,6 +13,12 @@
 #include <random>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "actors/stream_load_client.hpp"
 #include "engine/starrocks_schema.hpp"
 #include "engine/table_selection.hpp"
@@ -454,6 +460,65 @@ BOOST_FIXTURE_TEST_CASE(a_header_value_with_a_line_break_is_never_sent, emulator
   BOOST_TEST(emulator.stats().redirects == 0u);
   BOOST_TEST(emulator.stats().loads == 0u);
   BOOST_TEST(emulator.stats().transaction_requests == 0u);
+}
+
+namespace {
+
+// A listening loopback socket; port() tells where.
+struct listener {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  listener() {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 4) == 0);
+  }
+  ~listener() { ::close(fd); }
+  int port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.sin_port);
+  }
+};
+
+}  // namespace
+
+// Issue 19.6: curl followed any redirect with the credentials (UNRESTRICTED_AUTH): an FE
+// answering 307 to ftp:// received the StarRocks user and password there.
+BOOST_AUTO_TEST_CASE(a_redirect_to_another_protocol_is_not_followed) {
+  listener fe, ftp;
+  std::atomic<int> ftp_connections{0};
+  std::thread fe_thread([&] {  // answers one request with a 307 to ftp://
+    int c = ::accept(fe.fd, nullptr, nullptr);
+    char buf[4096];
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      auto n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    std::string answer = "HTTP/1.1 307 Temporary Redirect\r\nLocation: ftp://127.0.0.1:" + std::to_string(ftp.port()) +
+                         "/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)!::write(c, answer.data(), answer.size());
+    ::close(c);
+  });
+  std::thread ftp_thread([&] {  // counts a connection, then a banner asking for the login
+    pollfd p{ftp.fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) return;
+    int c = ::accept(ftp.fd, nullptr, nullptr);
+    ++ftp_connections;
+    std::string banner = "220 ready\r\n";
+    (void)!::write(c, banner.data(), banner.size());
+    ::close(c);
+  });
+  actors::stream_load_client client(
+      {"http://127.0.0.1:" + std::to_string(fe.port()), "root", starrocks_password, std::chrono::seconds(5)});
+  auto r = client.load(target_db, "t", "l1", {{"format", "json"}}, "[]");
+  fe_thread.join();
+  ftp_thread.join();
+  BOOST_TEST(ftp_connections.load() == 0, "the redirect to ftp:// was followed: " << codecs::stream_load::describe(r));
+  BOOST_TEST(r.http_status == 0);  // refused by the client, no answer from anywhere
 }
 
 BOOST_AUTO_TEST_SUITE_END()
