@@ -35,6 +35,7 @@
 #include "engine/snapshot_catalog.hpp"
 #include "engine/snapshot_plan.hpp"
 #include "engine/snapshot_requests.hpp"
+#include "engine/state_dir.hpp"
 #include "engine/status_file.hpp"
 #include "engine/starrocks_schema.hpp"
 #include "engine/synthetic_params.hpp"
@@ -460,6 +461,15 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     }
   }
 
+  // Before the slot or the state: a second run on this state_dir would clear the first
+  // one's journals and write its checkpoint.
+  std::optional<state_dir_lock> state_lock;
+  try {
+    state_lock.emplace(cfg.pipeline.state_dir);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
   auto store = std::make_shared<checkpoint_store>(cfg.pipeline.state_dir);
   checkpoint_state initial;
   try {
