@@ -33,9 +33,15 @@ int seek_body(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// An answer is a few hundred bytes of JSON; what a server sends beyond 1 MiB is read and
+// dropped, so that an endless or hostile answer cannot fill the memory.
+constexpr std::size_t max_answer_bytes = 1 << 20;
+
 std::size_t write_answer(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* answer = static_cast<std::string*>(user);
+  std::size_t n = size * count;
+  if (answer->size() < max_answer_bytes) answer->append(data, std::min(n, max_answer_bytes - answer->size()));
+  return n;
 }
 
 std::string string_field(const nlohmann::json& j, const char* key) {
@@ -147,7 +153,8 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
     r.message = string_field(j, "Message");
     r.error_url = string_field(j, "ErrorURL");
   } else {
-    r.message = answer.substr(0, 300);
+    r.message = (answer.size() >= max_answer_bytes ? "more than 1 MiB, not JSON: " : "") +
+                codecs::stream_load::clipped(answer, 300);
   }
   return r;
 }

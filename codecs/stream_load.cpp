@@ -42,13 +42,20 @@ outcome classify_load_state(std::string_view state) {
   return outcome::fatal;                         // UNKNOWN: the label vanished; say so
 }
 
+std::string clipped(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return std::string(text.substr(0, end)) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 std::string describe(const response& r) {
-  if (r.http_status == 0) return "no answer: " + r.transport_error;
+  if (r.http_status == 0) return "no answer: " + clipped(r.transport_error);
   std::string out = "HTTP " + std::to_string(r.http_status);
-  if (!r.status.empty()) out += ", Status \"" + r.status + "\"";
-  if (!r.existing_job_status.empty()) out += " (ExistingJobStatus " + r.existing_job_status + ")";
-  if (!r.message.empty()) out += ": " + r.message;
-  if (!r.error_url.empty()) out += " (rejected rows: " + r.error_url + ")";
+  if (!r.status.empty()) out += ", Status \"" + clipped(r.status, 64) + "\"";
+  if (!r.existing_job_status.empty()) out += " (ExistingJobStatus " + clipped(r.existing_job_status, 64) + ")";
+  if (!r.message.empty()) out += ": " + clipped(r.message);
+  if (!r.error_url.empty()) out += " (rejected rows: " + clipped(r.error_url) + ")";
   return out;
 }
 

@@ -32,8 +32,15 @@ outcome classify(const response& r);
 /// ABORTED, UNKNOWN).
 outcome classify_load_state(std::string_view state);
 
-/// One line for logs and errors: status, message and where to see the filtered rows.
+/// One line for logs and errors: status, message and where to see the filtered rows, each
+/// clipped to max_message_bytes (a server's Message is not copied into logs whole).
 std::string describe(const response& r);
+
+/// How much of a server's text (Message, ErrorURL, a body that is not JSON) pg2sr keeps.
+inline constexpr std::size_t max_message_bytes = 1024;
+
+/// `text` cut to `max` bytes (not inside a UTF-8 character), saying how long it was.
+std::string clipped(std::string_view text, std::size_t max = max_message_bytes);
 
 /// What a Stream Load label names: one load attempt's target and content.
 struct load_identity {

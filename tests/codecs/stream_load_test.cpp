@@ -125,4 +125,13 @@ BOOST_AUTO_TEST_CASE(labels_of_different_targets_or_headers_differ) {
   BOOST_TEST(label(ab, hash) != label(a_b, hash));
 }
 
+BOOST_AUTO_TEST_CASE(describe_clips_a_long_message_and_error_url) {
+  auto r = answer("Fail", std::string(100000, 'x'));
+  r.error_url = std::string(5000, 'u');
+  auto text = describe(r);
+  BOOST_TEST(text.size() < 2 * max_message_bytes + 100);
+  BOOST_TEST(text.find("... (100000 bytes)") != std::string::npos);
+  BOOST_TEST(clipped("\xc3\xa9\xc3\xa9", 3) == "\xc3\xa9... (4 bytes)");  // not inside a character
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -474,6 +474,18 @@ struct listener {
     BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 4) == 0);
   }
   ~listener() { ::close(fd); }
+  /// Accepts a connection and reads a request's headers; the connection, to answer on.
+  int accept_request() const {
+    int c = ::accept(fd, nullptr, nullptr);
+    char buf[4096];
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      auto n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    return c;
+  }
   int port() const {
     sockaddr_in addr{};
     socklen_t len = sizeof addr;
@@ -490,14 +502,7 @@ BOOST_AUTO_TEST_CASE(a_redirect_to_another_protocol_is_not_followed) {
   listener fe, ftp;
   std::atomic<int> ftp_connections{0};
   std::thread fe_thread([&] {  // answers one request with a 307 to ftp://
-    int c = ::accept(fe.fd, nullptr, nullptr);
-    char buf[4096];
-    std::string request;
-    while (request.find("\r\n\r\n") == std::string::npos) {
-      auto n = ::read(c, buf, sizeof buf);
-      if (n <= 0) break;
-      request.append(buf, static_cast<std::size_t>(n));
-    }
+    int c = fe.accept_request();
     std::string answer = "HTTP/1.1 307 Temporary Redirect\r\nLocation: ftp://127.0.0.1:" + std::to_string(ftp.port()) +
                          "/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     (void)!::write(c, answer.data(), answer.size());
@@ -519,6 +524,34 @@ BOOST_AUTO_TEST_CASE(a_redirect_to_another_protocol_is_not_followed) {
   ftp_thread.join();
   BOOST_TEST(ftp_connections.load() == 0, "the redirect to ftp:// was followed: " << codecs::stream_load::describe(r));
   BOOST_TEST(r.http_status == 0);  // refused by the client, no answer from anywhere
+}
+
+// Issue 19.11: a Stream Load answer was read whole (a 400 MiB one took the RSS from 21 to
+// 549 MiB) and its Message copied whole into the logs.
+BOOST_AUTO_TEST_CASE(a_huge_answer_is_read_within_a_bound_and_logged_clipped) {
+  listener fe;
+  const std::string message(8 << 20, 'm');  // 8 MiB
+  std::thread fe_thread([&] {
+    int c = fe.accept_request();
+    std::string body = "{\"Status\": \"Fail\", \"Message\": \"" + message + "\"}";
+    std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    for (std::size_t at = 0; at < answer.size();) {
+      auto n = ::write(c, answer.data() + at, answer.size() - at);
+      if (n <= 0) break;
+      at += static_cast<std::size_t>(n);
+    }
+    ::close(c);
+  });
+  actors::stream_load_client client(
+      {"http://127.0.0.1:" + std::to_string(fe.port()), "root", starrocks_password, std::chrono::seconds(5)});
+  // No Expect: 100-continue answer comes: the body goes after the client's wait, then the answer.
+  auto r = client.load(target_db, "t", "l1", {{"format", "json"}}, "[]");
+  fe_thread.join();
+  BOOST_TEST(r.message.size() <= (1u << 20));
+  auto line = codecs::stream_load::describe(r);
+  BOOST_TEST(line.size() <= 2048u, line.size());
+  BOOST_TEST(line.find("more than 1 MiB") != std::string::npos, line.substr(0, 200));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
