@@ -21,7 +21,7 @@ namespace {
 // it comes after it.
 void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
   conn.exec(std::string("SELECT pg_logical_emit_message(true, '") + watermark_prefix + "', " +
-            quote_literal(std::string(1, kind) + ":" + id) + ")");
+            quote_literal(conn.get(), std::string(1, kind) + ":" + id) + ")");
 }
 
 // COPY the chunk in a REPEATABLE READ transaction whose snapshot goes with the last rows, sending rows to the watermark in messages of rows_per_message rows.

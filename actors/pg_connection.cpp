@@ -68,7 +68,13 @@ std::string quote_qualified(std::string_view schema, std::string_view table) {
   return quote_ident(schema) + "." + quote_ident(table);
 }
 
-std::string quote_literal(std::string_view text) {
+std::string quote_literal(PGconn* conn, std::string_view text) {
+  std::unique_ptr<char, decltype(&PQfreemem)> quoted(PQescapeLiteral(conn, text.data(), text.size()), &PQfreemem);
+  if (!quoted) throw pg_error("cannot quote a literal: " + last_error(conn), "");
+  return quoted.get();
+}
+
+std::string quote_replication_literal(std::string_view text) {
   std::string out = "'";
   for (char c : text) {
     if (c == '\'') out += '\'';

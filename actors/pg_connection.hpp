@@ -55,8 +55,13 @@ class pg_connection {
 std::string quote_ident(std::string_view name);
 /// schema.table, each part quoted.
 std::string quote_qualified(std::string_view schema, std::string_view table);
-/// 'it''s'
-std::string quote_literal(std::string_view text);
+/// `text` as an SQL literal, written by libpq for `conn` (PQescapeLiteral): a backslash makes
+/// it E'...' with the backslash doubled, so the literal stays one whatever
+/// standard_conforming_strings says. Throws pg_error.
+std::string quote_literal(PGconn* conn, std::string_view text);
+/// 'it''s' for replication commands (START_REPLICATION's options), whose lexer knows no
+/// backslash escapes and no E'...'; SQL takes quote_literal(conn, text).
+std::string quote_replication_literal(std::string_view text);
 
 /// libpq's message for `conn` without the trailing newline.
 std::string last_error(PGconn* conn);

@@ -31,7 +31,7 @@ int pgoutput_protocol_for(int server_version) {
 std::string start_replication_command(const replication_settings& s, std::uint64_t lsn, int proto) {
   std::string cmd = "START_REPLICATION SLOT " + quote_ident(s.slot) + " LOGICAL " + codecs::format_lsn(lsn) +
                     " (proto_version '" + std::to_string(proto) + "', publication_names " +
-                    quote_literal(quote_ident(s.publication)) + ", messages 'true'";
+                    quote_replication_literal(quote_ident(s.publication)) + ", messages 'true'";
   if (proto >= 2) cmd += ", streaming 'on'";
   if (s.binary) cmd += ", binary 'true'";
   return cmd + ")";
@@ -294,7 +294,7 @@ void replication_reader::run() {
       pg_connection::check_result(conn.get(), PQexec(conn.get(), "IDENTIFY_SYSTEM"));
       int proto = pgoutput_protocol_for(PQserverVersion(conn.get()));
       // A replication connection speaks only the simple query protocol: no parameters.
-      std::string lookup = "SELECT plugin FROM pg_replication_slots WHERE slot_name = " + quote_literal(settings.slot);
+      std::string lookup = "SELECT plugin FROM pg_replication_slots WHERE slot_name = " + quote_literal(conn.get(), settings.slot);
       auto slot = pg_connection::rows(conn.get(), PQexec(conn.get(), lookup.c_str()));
       if (slot.empty()) {
         std::string create = "CREATE_REPLICATION_SLOT " + quote_ident(settings.slot) + " LOGICAL pgoutput" +

@@ -7,27 +7,27 @@
 
 namespace pg2sr::actors {
 
-void defer_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,
+void defer_key(pg_connection& target, const std::string& pipeline, const std::string& table_sql,
                const std::string& key_columns) {
   target.query("INSERT INTO pg2sr.deferred_keys (pipeline, table_name, key_columns) VALUES ($1, $2, $3) "
                "ON CONFLICT (pipeline, table_name) DO UPDATE SET key_columns = EXCLUDED.key_columns",
-               {pipeline, table_name, key_columns});
+               {pipeline, table_sql, key_columns});
 }
 
 std::optional<std::string> deferred_key(pg_connection& target, const std::string& pipeline,
-                                        const std::string& table_name, row_lock lock) {
+                                        const std::string& table_sql, row_lock lock) {
   auto rows = target.query(std::string("SELECT key_columns FROM pg2sr.deferred_keys WHERE pipeline = $1 AND "
                                        "table_name = $2") +
                                (lock == row_lock::share ? " FOR SHARE" : lock == row_lock::update ? " FOR UPDATE" : ""),
-                           {pipeline, table_name});
+                           {pipeline, table_sql});
   if (rows.empty()) return std::nullopt;
   return *rows[0][0];
 }
 
 namespace {
 
-void forget_deferred_key(pg_connection& target, const std::string& pipeline, const std::string& table_name) {
-  target.query("DELETE FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2", {pipeline, table_name});
+void forget_deferred_key(pg_connection& target, const std::string& pipeline, const std::string& table_sql) {
+  target.query("DELETE FROM pg2sr.deferred_keys WHERE pipeline = $1 AND table_name = $2", {pipeline, table_sql});
 }
 
 }  // namespace
@@ -37,7 +37,7 @@ bool build_deferred_key(pg_connection& target, const std::string& pipeline, cons
   auto started = std::chrono::steady_clock::now();
   target.exec("BEGIN");
   try {
-    auto deferred = deferred_key(target, pipeline, table_name, row_lock::update);
+    auto deferred = deferred_key(target, pipeline, table_sql, row_lock::update);
     if (!deferred) {
       target.exec("COMMIT");
       return false;
@@ -45,7 +45,7 @@ bool build_deferred_key(pg_connection& target, const std::string& pipeline, cons
     const std::string& key = *deferred;
     if (!target.query("SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'", {table_sql})
              .empty()) {  // somebody added one meanwhile
-      forget_deferred_key(target, pipeline, table_name);
+      forget_deferred_key(target, pipeline, table_sql);
       target.exec("COMMIT");
       return false;
     }
@@ -66,7 +66,7 @@ bool build_deferred_key(pg_connection& target, const std::string& pipeline, cons
       removed = ", " + *deleted[0][0] + " extra copies of rows of chunks read again removed";
       target.exec(add);
     }
-    forget_deferred_key(target, pipeline, table_name);
+    forget_deferred_key(target, pipeline, table_sql);
     target.exec("COMMIT");
     spdlog::info("target: primary key of {} built in {:.2f} s{}", table_name,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), removed);

@@ -20,20 +20,21 @@ namespace pg2sr::actors {
 
 // pg2sr.deferred_keys itself is created with pg2sr.applied (engine/postgres_target.hpp).
 
-/// Records that `table_name` (schema.table) gets PRIMARY KEY (`key_columns`, quoted and
+/// Records that `table_sql` (the quoted "schema"."table", the key of its row: unquoted,
+/// "a.b".c and a."b.c" would share one) gets PRIMARY KEY (`key_columns`, quoted and
 /// comma-separated) once its snapshot is in; in the caller's transaction.
-void defer_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,
+void defer_key(pg_connection& target, const std::string& pipeline, const std::string& table_sql,
                const std::string& key_columns);
 
 /// How deferred_key() locks the row it reads, to the end of the caller's transaction:
 /// `share` keeps a build from running meanwhile, `update` is the build's own.
 enum class row_lock { none, share, update };
 
-/// The deferred key of `table_name`, if any.
+/// The deferred key of `table_sql` (its quoted name), if any.
 std::optional<std::string> deferred_key(pg_connection& target, const std::string& pipeline,
-                                        const std::string& table_name, row_lock lock);
+                                        const std::string& table_sql, row_lock lock);
 
-/// Builds the deferred key of `table_name` (`table_sql`: its quoted name) in one transaction
+/// Builds the deferred key of `table_sql` (`table_name`: schema.table, for messages) in one transaction
 /// of its own, removing the extra copies of rows loaded twice; true when it built one
 /// (false: there was none, or another session built it first).
 bool build_deferred_key(pg_connection& target, const std::string& pipeline, const std::string& table_name,

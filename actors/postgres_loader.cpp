@@ -91,7 +91,7 @@ std::optional<postgres_target> read_target(pg_connection& conn, const postgres_l
     t.unique_keys.back().insert(*r[2]);
     if (*r[1] == "true") t.primary_key.push_back(*r[2]);
   }
-  t.key_deferred = t.primary_key.empty() && deferred_key(conn, settings.pipeline, t.name, row_lock::none).has_value();
+  t.key_deferred = t.primary_key.empty() && deferred_key(conn, settings.pipeline, t.sql, row_lock::none).has_value();
   return t;
 }
 
@@ -109,7 +109,7 @@ std::string column_type_sql(pg_connection& conn, const postgres_loader_settings&
 // add_columns) or stops the load with the ALTER TABLE to run (its values would be lost).
 const postgres_target& target_of(postgres_loader_state& st, const postgres_loader_settings& settings,
                                  const relation_schema& rel) {
-  std::string name = rel.nspname + "." + rel.relname;
+  std::string name = quote_qualified(rel.nspname, rel.relname);  // "a.b".c and a."b.c" are two tables
   auto it = st.targets.find(name);
   if (it != st.targets.end() && std::all_of(rel.columns.begin(), rel.columns.end(), [&](const auto& c) {
         return it->second.columns.count(c.name) > 0;
@@ -166,7 +166,7 @@ std::vector<std::size_t> key_of(const relation_schema& rel, const postgres_targe
 }
 
 const postgres_staging& staging_of(postgres_loader_state& st, const relation_schema& rel, const postgres_target& target) {
-  std::string layout = target.name;
+  std::string layout = target.sql;
   for (const auto& c : rel.columns) layout += std::string("\x1f") + c.name + (c.is_key ? "*" : "");
   layout += rel.replica_identity;
   auto it = st.stagings.find(layout);
@@ -399,7 +399,7 @@ bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_se
   auto& conn = *st.conn;
   if (copies_straight_in(batch)) {
     conn.exec("BEGIN");
-    if (deferred_key(conn, settings.pipeline, target.name, row_lock::share)) {  // no build until COMMIT
+    if (deferred_key(conn, settings.pipeline, target.sql, row_lock::share)) {  // no build until COMMIT
       // As they come: no index to keep compact, the key's build sorts them.
       copy_rows_into_target(conn, *batch.relation, target, {}, batch, st.copy_buffer);
       conn.exec("COMMIT");
@@ -410,7 +410,7 @@ bool load_while_key_deferred(postgres_loader_state& st, const postgres_loader_se
     build_deferred_key(conn, settings.pipeline, target.name, target.sql);
   }
   // The catalog and the staging tables' match rules change with the key.
-  std::string name = target.name;
+  std::string name = target.sql;
   st.targets.erase(name);
   std::erase_if(st.stagings, [&](const auto& s) { return s.first.starts_with(name + "\x1f"); });
   return false;
@@ -495,7 +495,7 @@ void apply_once(postgres_loader_state& st, const postgres_loader_settings& setti
     conn.exec("COMMIT");
     return;
   }
-  auto applied = read_position(conn, settings.pipeline, target.name);
+  auto applied = read_position(conn, settings.pipeline, target.sql);
   apply_plan plan;
   try {
     plan = plan_apply(batch, applied, staging.key);
@@ -508,7 +508,7 @@ void apply_once(postgres_loader_state& st, const postgres_loader_settings& setti
     for (const auto& sql : statement_builder{rel, target, staging}.statements(plan)) conn.exec(sql);
     complete_moved_rows(st, settings, rel, target, staging, plan, batch);
   }
-  if (plan.advanced) write_position(conn, settings.pipeline, target.name, plan.position);
+  if (plan.advanced) write_position(conn, settings.pipeline, target.sql, plan.position);
   conn.exec("COMMIT");
   if (plan.skipped > 0)
     spdlog::info("{}: {} row(s) applied before the restart skipped (exactly once)", target.name, plan.skipped);

@@ -64,8 +64,8 @@ struct postgres_target {
     std::string type;  ///< what staged text is cast to: the type without typmod
     bool not_null = false;
   };
-  std::string name;  ///< schema.table (the key in pg2sr.applied)
-  std::string sql;   ///< quoted schema.table
+  std::string name;  ///< schema.table, for messages
+  std::string sql;   ///< quoted schema.table (the key in pg2sr.applied and pg2sr.deferred_keys)
   std::map<std::string, column> columns;
   std::vector<std::string> primary_key;
   std::vector<std::set<std::string>> unique_keys;  ///< column sets ON CONFLICT can name

@@ -333,8 +333,10 @@ std::vector<prepared_load> load(self_ptr self, const starrocks_loader_settings& 
       headers.emplace_back("compression", name);
       sent = self->state.compressed;
     }
-    std::string label = sl::label(settings.pipeline, batch.relation->relname, batch.first_lsn, batch.last_lsn,
-                                  static_cast<unsigned>(n), sl::content_hash(body));
+    sl::load_identity identity{settings.pipeline, settings.run,     target.db,      target.name,
+                               columns,           p.partial,        batch.first_lsn, batch.last_lsn,
+                               static_cast<unsigned>(n)};
+    std::string label = sl::label(identity, sl::content_hash(body));
     if (!settings.exactly_once || target.primary_key) {
       if (settings.in_flight) settings.in_flight->append({target.db, target.name, label});
       send_part(self, settings, metrics, target, label, headers, sent, source_name);

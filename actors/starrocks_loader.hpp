@@ -8,9 +8,10 @@
 // key that a key change created has no row in StarRocks to complete: that row is read again
 // from the source by key, whole (any later change comes later in the stream, so the end
 // state is the source's; a row gone meanwhile is left to the change that removed it).
-// Every part has a label
-// derived from its content, so a retry or a replay after a crash is recognised by StarRocks
-// ("Label Already Exists" + FINISHED) instead of being applied twice. Fail and transport
+// Every part has a label naming its target, its content and the run, so a retry is
+// recognised by StarRocks ("Label Already Exists" + FINISHED) instead of being applied
+// twice; a replay after a crash loads again under new labels (upserts and deletes by key
+// end the same). Fail and transport
 // errors are retried with backoff under the same label; a RUNNING label is polled; 401 and
 // failures that cannot pass on retry stop the pipeline with the server's message.
 //
@@ -49,6 +50,9 @@ using starrocks_targets = std::unordered_map<std::uint32_t, starrocks_target>;  
 struct starrocks_loader_settings {
   stream_load_settings http;
   std::string pipeline;  ///< first part of every label
+  /// This start of the pipeline, in every label: a replay after a restart loads under new
+  /// labels (codecs::stream_load::label says why); retries within the run keep theirs.
+  std::uint32_t run = 0;
   config::row_format format = config::row_format::json;
   config::compression compression = config::compression::none;
   codecs::starrocks::mapping_options mapping;  ///< for columns the stream adds

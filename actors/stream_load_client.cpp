@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -32,9 +33,15 @@ int seek_body(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// An answer is a few hundred bytes of JSON; what a server sends beyond 1 MiB is read and
+// dropped, so that an endless or hostile answer cannot fill the memory.
+constexpr std::size_t max_answer_bytes = 1 << 20;
+
 std::size_t write_answer(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* answer = static_cast<std::string*>(user);
+  std::size_t n = size * count;
+  if (answer->size() < max_answer_bytes) answer->append(data, std::min(n, max_answer_bytes - answer->size()));
+  return n;
 }
 
 std::string string_field(const nlohmann::json& j, const char* key) {
@@ -76,6 +83,10 @@ struct stream_load_client::impl {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 1L);  // the BE is another host:port
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+    // The credentials follow the redirect: only to HTTP(S), and never from HTTPS down to
+    // clear text (a redirect to ftp:// received the user and password).
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, settings.fe_url.starts_with("https:") ? "https" : "http,https");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings.load_timeout.count() + 60));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -117,6 +128,11 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
   // The FE answers the Expect with its 307 before any body byte is sent; the BE may take a
   // while to begin the transaction before its 100.
   curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 60'000L);
+  // A CR or LF in a value (a table or column name) would end the header and start another.
+  for (const auto& [name, value] : headers)
+    for (std::string_view text : {std::string_view(name), std::string_view(value)})
+      if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }))
+        throw std::invalid_argument("Stream Load header " + name + " would carry a control character; refused");
   curl_slist* list = curl_slist_append(nullptr, "Expect: 100-continue");
   list = curl_slist_append(list, ("timeout: " + std::to_string(s.load_timeout.count())).c_str());
   for (const auto& [name, value] : headers) list = curl_slist_append(list, (name + ": " + value).c_str());
@@ -137,7 +153,8 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
     r.message = string_field(j, "Message");
     r.error_url = string_field(j, "ErrorURL");
   } else {
-    r.message = answer.substr(0, 300);
+    r.message = (answer.size() >= max_answer_bytes ? "more than 1 MiB, not JSON: " : "") +
+                codecs::stream_load::clipped(answer, 300);
   }
   return r;
 }

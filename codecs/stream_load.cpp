@@ -42,13 +42,20 @@ outcome classify_load_state(std::string_view state) {
   return outcome::fatal;                         // UNKNOWN: the label vanished; say so
 }
 
+std::string clipped(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return std::string(text.substr(0, end)) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 std::string describe(const response& r) {
-  if (r.http_status == 0) return "no answer: " + r.transport_error;
+  if (r.http_status == 0) return "no answer: " + clipped(r.transport_error);
   std::string out = "HTTP " + std::to_string(r.http_status);
-  if (!r.status.empty()) out += ", Status \"" + r.status + "\"";
-  if (!r.existing_job_status.empty()) out += " (ExistingJobStatus " + r.existing_job_status + ")";
-  if (!r.message.empty()) out += ": " + r.message;
-  if (!r.error_url.empty()) out += " (rejected rows: " + r.error_url + ")";
+  if (!r.status.empty()) out += ", Status \"" + clipped(r.status, 64) + "\"";
+  if (!r.existing_job_status.empty()) out += " (ExistingJobStatus " + clipped(r.existing_job_status, 64) + ")";
+  if (!r.message.empty()) out += ": " + clipped(r.message);
+  if (!r.error_url.empty()) out += " (rejected rows: " + clipped(r.error_url) + ")";
   return out;
 }
 
@@ -66,8 +73,7 @@ std::uint64_t content_hash(std::string_view bytes, std::uint64_t seed) {
   return h ^ (h >> 32);
 }
 
-std::string label(std::string_view pipeline, std::string_view table, std::uint64_t first_lsn, std::uint64_t last_lsn,
-                  unsigned part, std::uint64_t body_hash) {
+std::string label(const load_identity& load, std::uint64_t body_hash) {
   static constexpr char hex[] = "0123456789abcdef";
   auto word = [](std::string_view text, std::size_t max, std::string& out) {
     for (std::size_t i = 0; i < text.size() && i < max; ++i) {
@@ -85,17 +91,26 @@ std::string label(std::string_view pipeline, std::string_view table, std::uint64
     } while (v != 0);
     while (n > 0) out += buf[--n];
   };
-  // 32 + 1 + 36 + 1 + 16 + 1 + 16 + 6 ("-p999-") + 16 = 125 <= 128: always valid.
+  // Each name with its length, so that no two different (name, name...) run together alike.
+  std::uint64_t h = body_hash;
+  for (std::string_view name : {load.pipeline, load.database, load.table, load.columns}) {
+    h = content_hash(std::to_string(name.size()), h);
+    h = content_hash(name, h);
+  }
+  h = content_hash(load.partial_update ? "partial" : "whole", h);
+  // 24 + 1 + 32 + 2 ("-r") + 8 + 1 + 16 + 1 + 16 + 6 ("-p999-") + 16 = 123 <= 128: always valid.
   std::string out;
-  word(pipeline, 32, out);
+  word(load.pipeline, 24, out);
   out += '-';
-  word(table, 36, out);
+  word(load.table, 32, out);
+  out += "-r";
+  number(load.run, out);
   out += '-';
-  number(first_lsn, out);
+  number(load.first_lsn, out);
   out += '-';
-  number(last_lsn, out);
-  out += "-p" + std::to_string(part % 1000) + '-';
-  number(body_hash, out);
+  number(load.last_lsn, out);
+  out += "-p" + std::to_string(load.part % 1000) + '-';
+  number(h, out);
   return out;
 }
 

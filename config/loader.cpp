@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -275,13 +276,23 @@ void read_password(table_reader& t, secret& out, reporter& rep) {
     if (v == nullptr) t.conflict("password_env", "environment variable " + env_name + " is not set; export it or use password_file");
     else out = secret(v);
   } else if (!file_name.empty()) {
+    // As libpq treats ~/.pgpass: a file others may read is no secret, and a directory or an
+    // empty file must not silently mean "no password".
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    auto status = fs::status(file_name, ec);
     std::ifstream in(file_name);
-    if (!in) {
+    if (ec || !fs::exists(status) || !in) {
       t.conflict("password_file", "cannot read " + file_name + "; check the path and that pg2sr may read it");
+    } else if (!fs::is_regular_file(status)) {
+      t.conflict("password_file", file_name + " is not a regular file");
+    } else if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+      t.conflict("password_file", file_name + " may be read or written by group or others; chmod 600 " + file_name);
     } else {
       std::stringstream ss;
       ss << in.rdbuf();
       out = secret(trim_newline(ss.str()));
+      if (out.empty()) t.conflict("password_file", file_name + " is empty");
     }
   } else if (plain) {
     if (!plain->is_string()) {
@@ -581,7 +592,9 @@ std::string conninfo(const postgres_connection& conn, bool with_password) {
   std::string s = "host=" + quote(conn.host) + " port=" + std::to_string(conn.port) + " dbname=" + quote(conn.dbname) +
                   " user=" + quote(conn.user) + " sslmode=" + conn.sslmode +
                   " connect_timeout=" + std::to_string(std::max<long>(1, std::chrono::duration_cast<std::chrono::seconds>(conn.connect_timeout).count())) +
-                  " application_name=pg2sr";
+                  " application_name=pg2sr"
+                  // Literals pg2sr writes stay literals even where a database or role sets it off.
+                  " options='-c standard_conforming_strings=on'";
   if (with_password && !conn.password.empty()) s += " password=" + quote(conn.password.reveal());
   return s;
 }

@@ -1,6 +1,7 @@
 // pg2sr command line: parses arguments and dispatches to engine/commands.
 #include <CLI/CLI.hpp>
 #include <mimalloc.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
   // pages in again: 15% of pg2sr's CPU in perf/pg_clone_vs_pgcopydb.sh. 100 ms keeps them
   // from one chunk to the next (peak RSS +10 MiB there). MIMALLOC_DECOMMIT_DELAY overrides.
   if (std::getenv("MIMALLOC_DECOMMIT_DELAY") == nullptr) mi_option_set(mi_option_decommit_delay, 100);
+  // The state_dir's checkpoint, journals and status, and the jsonl output, hold key values
+  // and whole rows: 0600 files and 0700 directories, as PostgreSQL makes its own.
+  ::umask(077);
   CLI::App app{"pg2sr: PostgreSQL -> StarRocks change data capture (snapshot + logical replication)"};
   app.require_subcommand(0, 1);
   std::string log_level = "info";

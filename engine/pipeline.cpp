@@ -35,6 +35,7 @@
 #include "engine/snapshot_catalog.hpp"
 #include "engine/snapshot_plan.hpp"
 #include "engine/snapshot_requests.hpp"
+#include "engine/state_dir.hpp"
 #include "engine/status_file.hpp"
 #include "engine/starrocks_schema.hpp"
 #include "engine/synthetic_params.hpp"
@@ -304,10 +305,10 @@ std::string new_column_sql(const config::pipeline_config& cfg, const codecs::sta
     auto type = read_column_type(conn, column.type_oid, column.typmod);
     auto mapped = codecs::starrocks::map_type(type, mapping);
     if (auto* error = std::get_if<codecs::starrocks::mapping_error>(&mapped))
-      return "-- column `" + column.name + "`: " + error->message;
+      return ddl_comment("column `" + column.name + "`: " + error->message);
     return add_column_sql(target.db, target.name, {column.name, type.name, std::get<codecs::starrocks::column_mapping>(mapped)});
   } catch (const std::exception& e) {
-    return "-- column `" + column.name + "` (type oid " + std::to_string(column.type_oid) + "): " + e.what();
+    return ddl_comment("column `" + column.name + "` (type oid " + std::to_string(column.type_oid) + "): " + e.what());
   }
 }
 
@@ -478,6 +479,15 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     }
   }
 
+  // Before the slot or the state: a second run on this state_dir would clear the first
+  // one's journals and write its checkpoint.
+  std::optional<state_dir_lock> state_lock;
+  try {
+    state_lock.emplace(cfg.pipeline.state_dir);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
   auto store = std::make_shared<checkpoint_store>(cfg.pipeline.state_dir);
   checkpoint_state initial;
   try {
@@ -538,6 +548,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     ls.http = {sr.fe_url, sr.user, sr.password.reveal(),
                std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)};
     ls.pipeline = cfg.pipeline.name;
+    // Labels of this run differ from every earlier run's (see codecs::stream_load::label).
+    ls.run = std::random_device{}() ^ static_cast<std::uint32_t>(std::time(nullptr));
     ls.format = sr.format;
     ls.compression = sr.compression;
     ls.mapping = mapping_options_of(sr);

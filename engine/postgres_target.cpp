@@ -31,25 +31,71 @@ std::vector<std::pair<std::string, std::string>> source_text_settings(pg_connect
   return {{"client_encoding", *row[0]}, {"DateStyle", *row[1]}, {"IntervalStyle", *row[2]}, {"lc_monetary", *row[3]}};
 }
 
+namespace {
+
+// The comment that marks state tables keyed by the quoted "schema"."table". Older ones keyed
+// by schema.table unquoted, which "a.b".c and a."b.c" share (issue 19.2).
+constexpr const char* state_format = "pg2sr state 2: table_name is the quoted \"schema\".\"table\"";
+
+// Rekeys the rows an older pg2sr wrote, by the tables of this database their unquoted key
+// names; one that names two tables cannot be told apart and stops the start.
+void migrate_state_tables(pg_connection& target) {
+  auto migrated = [&] {
+    return target.query("SELECT obj_description('pg2sr.applied'::regclass, 'pg_class') = $1", {state_format})[0][0] ==
+           "t";
+  };
+  if (migrated()) return;
+  target.exec("BEGIN");
+  try {
+    target.exec("LOCK TABLE pg2sr.applied, pg2sr.deferred_keys IN EXCLUSIVE MODE");
+    if (migrated()) {  // by another pipeline meanwhile
+      target.exec("COMMIT");
+      return;
+    }
+    const std::string matches =
+        " s JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND c.relkind IN ('r', 'p')) "
+        "ON n.nspname || '.' || c.relname = s.table_name";
+    const std::string quoted = "'\"' || replace(n.nspname, '\"', '\"\"') || '\".\"' || replace(c.relname, '\"', '\"\"') || '\"'";
+    for (const char* table : {"pg2sr.applied", "pg2sr.deferred_keys"}) {
+      auto ambiguous = target.query(std::string("SELECT s.pipeline, s.table_name, string_agg(") + quoted + ", ' and ' ORDER BY " +
+                                    quoted + " COLLATE \"C\") FROM " + table + matches + " GROUP BY 1, 2 HAVING count(*) > 1");
+      if (!ambiguous.empty())
+        throw std::runtime_error(std::string(table) + " (written by an older pg2sr) holds the state of pipeline " +
+                                 *ambiguous[0][0] + " for " + *ambiguous[0][1] + ", which names both " +
+                                 *ambiguous[0][2] + "; delete that row and load both tables again (pg2sr snapshot)");
+      target.exec(std::string("UPDATE ") + table + " s SET table_name = " + quoted +
+                  " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                  "WHERE c.relkind IN ('r', 'p') AND n.nspname || '.' || c.relname = s.table_name");
+    }
+    target.exec(std::string("COMMENT ON TABLE pg2sr.applied IS '") + state_format + "'");  // a constant
+    target.exec("COMMIT");
+  } catch (...) {
+    if (PQstatus(target.get()) == CONNECTION_OK) PQclear(PQexec(target.get(), "ROLLBACK"));
+    throw;
+  }
+}
+
+}  // namespace
+
 void create_state_tables(pg_connection& target) {
   if (*target.query("SELECT count(*) FROM pg_class WHERE oid IN "
-                    "(to_regclass('pg2sr.applied'), to_regclass('pg2sr.deferred_keys'))")[0][0] == "2")
-    return;
-  target.exec(
-      "CREATE SCHEMA IF NOT EXISTS pg2sr; "
-      "CREATE TABLE IF NOT EXISTS pg2sr.applied ("
-      " pipeline text NOT NULL,"
-      " table_name text NOT NULL,"       // schema.table in the target
-      " commit_lsn pg_lsn NOT NULL,"     // commit LSN of the last change applied
-      " lsn pg_lsn NOT NULL,"            // that change's WAL position
-      " tie_keys bigint[] NOT NULL,"     // key hashes of the rows applied at exactly (commit_lsn, lsn)
-      " applied_at timestamptz NOT NULL DEFAULT now(),"
-      " PRIMARY KEY (pipeline, table_name)); "
-      "CREATE TABLE IF NOT EXISTS pg2sr.deferred_keys ("  // actors/postgres_deferred_key.hpp
-      " pipeline text NOT NULL,"
-      " table_name text NOT NULL,"   // schema.table in the target
-      " key_columns text NOT NULL,"  // what PRIMARY KEY ( ) takes: quoted names, comma-separated
-      " PRIMARY KEY (pipeline, table_name))");
+                    "(to_regclass('pg2sr.applied'), to_regclass('pg2sr.deferred_keys'))")[0][0] != "2")
+    target.exec(
+        "CREATE SCHEMA IF NOT EXISTS pg2sr; "
+        "CREATE TABLE IF NOT EXISTS pg2sr.applied ("
+        " pipeline text NOT NULL,"
+        " table_name text NOT NULL,"       // "schema"."table" in the target, quoted
+        " commit_lsn pg_lsn NOT NULL,"     // commit LSN of the last change applied
+        " lsn pg_lsn NOT NULL,"            // that change's WAL position
+        " tie_keys bigint[] NOT NULL,"     // key hashes of the rows applied at exactly (commit_lsn, lsn)
+        " applied_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (pipeline, table_name)); "
+        "CREATE TABLE IF NOT EXISTS pg2sr.deferred_keys ("  // actors/postgres_deferred_key.hpp
+        " pipeline text NOT NULL,"
+        " table_name text NOT NULL,"   // "schema"."table" in the target, quoted
+        " key_columns text NOT NULL,"  // what PRIMARY KEY ( ) takes: quoted names, comma-separated
+        " PRIMARY KEY (pipeline, table_name))");
+  migrate_state_tables(target);  // also marks new tables: they hold nothing to rekey
 }
 
 namespace {
@@ -118,7 +164,7 @@ class type_copier {
       for (const auto& l : source_.query("SELECT enumlabel::text FROM pg_enum WHERE enumtypid = $1::oid "
                                          "ORDER BY enumsortorder",
                                          {std::to_string(oid)}))
-        labels += (labels.empty() ? "" : ", ") + quote_literal(*l[0]);
+        labels += (labels.empty() ? "" : ", ") + quote_literal(target_.get(), *l[0]);
       create(schema, "CREATE TYPE " + qualified + " AS ENUM (" + labels + ")");
     } else if (kind == 'd') {
       auto base = static_cast<std::uint32_t>(std::stoul(*r[3]));
@@ -215,7 +261,7 @@ void prepare_postgres_target(pg_connection& source, const std::vector<source_tab
       if (!key.empty() && defer_keys) sql += " WITH (autovacuum_enabled = false)";
       target.exec("BEGIN");
       target.exec(sql);
-      if (!key.empty() && defer_keys) actors::defer_key(target, cfg.pipeline.name, t.qualified(), key);
+      if (!key.empty() && defer_keys) actors::defer_key(target, cfg.pipeline.name, quote_qualified(t.schema, t.name), key);
       target.exec("COMMIT");
       spdlog::info("target {}: {}{}", target_where(cfg), sql,
                    key.empty() || !defer_keys ? "" : " (its PRIMARY KEY (" + key + ") once the snapshot rows are in)");
@@ -259,7 +305,7 @@ bool build_deferred_keys(const config::pipeline_config& cfg, const std::vector<s
                                       {cfg.pipeline.name}))
       deferred.insert(*r[0]);
     for (const auto& t : tables) {
-      if (!deferred.count(t.qualified())) continue;
+      if (!deferred.count(quote_qualified(t.schema, t.name))) continue;
       try {
         actors::build_deferred_key(target, cfg.pipeline.name, t.qualified(), quote_qualified(t.schema, t.name));
       } catch (const std::exception& e) {

@@ -146,7 +146,7 @@ created_slot create_slot(const std::string& conninfo, actors::pg_connection& con
   if (conn.server_version() < 130000) return {*created[0][1], ""};  // no pg_current_snapshot()
   try {
     conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
-    conn.exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(*created[0][2]));
+    conn.exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(conn.get(), *created[0][2]));
     auto snapshot = conn.query("SELECT pg_current_snapshot()::text");
     conn.exec("COMMIT");
     return {*created[0][1], snapshot.at(0).at(0).value_or("")};

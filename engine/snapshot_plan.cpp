@@ -70,19 +70,21 @@ std::string key_expr(const std::vector<std::string>& keys) {
   return keys.size() == 1 ? quote_ident(keys[0]) : "(" + join(quoted(keys), ", ") + ")";
 }
 
-// Untyped literals: PostgreSQL resolves each to its column's type in the comparison.
-std::string value_expr(const key_value& v) {
+// Untyped literals: PostgreSQL resolves each to its column's type in the comparison. Keys
+// are row data: libpq quotes them (a backslash must not end the literal).
+std::string value_expr(actors::pg_connection& conn, const key_value& v) {
   std::vector<std::string> lits;
-  for (const auto& s : v) lits.push_back(quote_literal(s));
+  for (const auto& s : v) lits.push_back(quote_literal(conn.get(), s));
   return v.size() == 1 ? lits[0] : "(" + join(lits, ", ") + ")";
 }
 
 std::string value_text(const key_value& v) { return v.size() == 1 ? v[0] : "(" + join(v, ", ") + ")"; }
 
-planned_chunk range_chunk(const std::vector<std::string>& keys, const key_range& r, bool nullable) {
+planned_chunk range_chunk(actors::pg_connection& conn, const std::vector<std::string>& keys, const key_range& r,
+                          bool nullable) {
   std::vector<std::string> conds;
-  if (r.lo) conds.push_back(key_expr(keys) + " >= " + value_expr(*r.lo));
-  if (r.hi) conds.push_back(key_expr(keys) + " < " + value_expr(*r.hi));
+  if (r.lo) conds.push_back(key_expr(keys) + " >= " + value_expr(conn, *r.lo));
+  if (r.hi) conds.push_back(key_expr(keys) + " < " + value_expr(conn, *r.hi));
   // A bound excludes NULL keys by itself; without bounds, the NULL chunk must not overlap.
   if (conds.empty()) conds.push_back(nullable ? quote_ident(keys[0]) + " IS NOT NULL" : "TRUE");
   planned_chunk c;
@@ -180,7 +182,7 @@ std::vector<planned_chunk> key_chunks(actors::pg_connection& conn, const std::st
     ranges = boundary_ranges(conn, table, keys, nullable, keyed, chunk_rows);
   }
   std::vector<planned_chunk> out;
-  for (const auto& r : ranges) out.push_back(range_chunk(keys, r, nullable));
+  for (const auto& r : ranges) out.push_back(range_chunk(conn, keys, r, nullable));
   if (nullable) out.push_back({0, "(" + k + " IS NULL)", "NULL keys", total_rows - keyed});
   return out;
 }
@@ -261,10 +263,13 @@ snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& 
 }
 
 std::string written_before_predicate(const std::string& snapshot) {
+  // pg_current_snapshot()'s text, read back from the checkpoint: digits, ':' and ',' only.
+  if (snapshot.empty() || snapshot.find_first_not_of("0123456789:,") != std::string::npos)
+    throw std::invalid_argument("not a snapshot: \"" + snapshot + "\"");
   const std::string next = "pg_snapshot_xmax(pg_current_snapshot())::text::int8";
   // xmin 1 and 2 (bootstrap, frozen) are older than any snapshot.
   return "(xmin::text::int8 < 3 OR pg_visible_in_snapshot((" + next + " - ((" + next +
-         " - xmin::text::int8) & 4294967295))::text::xid8, " + actors::quote_literal(snapshot) + "::pg_snapshot))";
+         " - xmin::text::int8) & 4294967295))::text::xid8, " + "'" + snapshot + "'::pg_snapshot))";
 }
 
 }  // namespace pg2sr::engine

@@ -188,6 +188,27 @@ starrocks_table describe_one(actors::pg_connection& conn, type_reader& types, co
   return out;
 }
 
+// A control character as \n, \r, \t or \xNN: never a line break in the DDL.
+void append_escaped(unsigned char c, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  if (c == '\n') out += "\\n";
+  else if (c == '\r') out += "\\r";
+  else if (c == '\t') out += "\\t";
+  else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+}
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// `text` with its control characters escaped, for messages and comments.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (is_control(static_cast<unsigned char>(c))) append_escaped(static_cast<unsigned char>(c), out);
+    else out += c;
+  }
+  return out;
+}
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
@@ -196,8 +217,21 @@ std::string lower(std::string text) {
 // StarRocks has one namespace per database (public.t and sales.t cannot both be db.t), and
 // its column names ignore case ("Id" and "id" cannot both be columns).
 void check_names(const std::vector<starrocks_table>& tables, std::vector<std::string>& problems) {
+  // Names travel in Stream Load headers (columns, db, table), where a line break would end
+  // one header and start another; StarRocks names cannot hold control characters anyway.
+  auto has_control = [](const std::string& name) {
+    return std::any_of(name.begin(), name.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); });
+  };
+  const std::string cannot = " has a control character, which a StarRocks name cannot hold; how to fix: rename it, or ";
+  if (!tables.empty() && has_control(tables[0].database))
+    problems.push_back("sink.database \"" + escaped(tables[0].database) + "\"" + cannot + "choose another");
   std::map<std::string, std::string> first_source;
   for (const auto& t : tables) {
+    if (has_control(t.name)) problems.push_back(escaped(t.source) + ": the table name" + cannot + "leave it out with [tables] exclude");
+    for (const auto& c : t.columns)
+      if (has_control(c.name))
+        problems.push_back(escaped(t.source) + ": column \"" + escaped(c.name) + "\"" + cannot + "leave " +
+                           escaped(t.source) + " out with [tables] exclude");
     auto [it, fresh] = first_source.emplace(t.name, t.source);
     if (!fresh)
       problems.push_back(it->second + " and " + t.source + " both become StarRocks table " + t.database + "." + t.name +
@@ -223,6 +257,10 @@ std::string backquoted(const std::string& name) {
 std::string string_literal(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
+    if (is_control(static_cast<unsigned char>(c))) {
+      append_escaped(static_cast<unsigned char>(c), out);
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -292,11 +330,11 @@ std::string create_database_sql(const std::string& database) {
 std::string create_table_sql(const starrocks_table& table) {
   bool primary = table.model == starrocks_model::primary_key;
   std::vector<std::string> leading = primary ? table.key_columns : std::vector<std::string>{table.sort_column};
-  std::string sql = "-- " + table.source + ": " +
-                    (primary ? "Primary Key table, key (" + name_list(leading) + ") from " + key_origin(table.key_source)
-                             : std::string("Duplicate Key table")) +
-                    "\n";
-  for (const auto& note : table.notes) sql += "-- note: " + note + "\n";
+  std::string sql = ddl_comment(table.source + ": " +
+                                 (primary ? "Primary Key table, key (" + name_list(leading) + ") from " +
+                                                key_origin(table.key_source)
+                                          : std::string("Duplicate Key table")));
+  for (const auto& note : table.notes) sql += ddl_comment("note: " + note);
   sql += "CREATE TABLE IF NOT EXISTS " + backquoted(table.database) + "." + backquoted(table.name) + " (\n";
   std::vector<std::string> definitions;
   for (const auto& name : leading) definitions.push_back(column_definition(*table.column(name), primary));
@@ -309,6 +347,8 @@ std::string create_table_sql(const starrocks_table& table) {
          "DISTRIBUTED BY HASH (" + name_list(leading) + ");\n";
   return sql;
 }
+
+std::string ddl_comment(const std::string& text) { return "-- " + escaped(text) + "\n"; }
 
 std::string add_column_sql(const std::string& database, const std::string& table, const starrocks_column& column) {
   return "ALTER TABLE " + backquoted(database) + "." + backquoted(table) + " ADD COLUMN " +

@@ -83,6 +83,10 @@ std::string create_table_sql(const starrocks_table& table);
 /// "ALTER TABLE `db`.`t` ADD COLUMN `c` TYPE COMMENT ...;" for a column the target lacks.
 std::string add_column_sql(const std::string& database, const std::string& table, const starrocks_column& column);
 
+/// "-- <text>\n" with every control character written as \n, \r, \t or \xNN: a name that
+/// holds a line break cannot end the comment and start a statement.
+std::string ddl_comment(const std::string& text);
+
 /// For `pg2sr check` with a StarRocks sink: one ok result when every selected table maps,
 /// else one fail result per problem. Nothing when the source cannot be reached (the
 /// preflight reports that).

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "config/config.hpp"
@@ -193,6 +194,16 @@ BOOST_AUTO_TEST_CASE(accepts_plain_password_when_insisted_on_and_keeps_it_out_of
   BOOST_TEST(conninfo(cfg.source.postgres, true).find("password='hunter2-secret'") != std::string::npos);
 }
 
+// Issue 19.3: a database or role with standard_conforming_strings = off makes a backslash in
+// a literal an escape; every connection pg2sr opens pins it on.
+BOOST_AUTO_TEST_CASE(conninfo_pins_standard_conforming_strings) {
+  auto cfg = load_string("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+                         "[sink]\nkind = \"null\"\n",
+                         "p.toml");
+  BOOST_TEST(conninfo(cfg.source.postgres, false).find(" options='-c standard_conforming_strings=on'") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_typed_password_is_reported_without_its_value) {
   auto p = problems_of(
       "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
@@ -204,11 +215,32 @@ BOOST_AUTO_TEST_CASE(wrong_typed_password_is_reported_without_its_value) {
 BOOST_AUTO_TEST_CASE(reads_password_from_file_without_trailing_newline) {
   const char* path = "/tmp/pg2sr_loader_test_password";
   { std::ofstream(path) << "from-file\n"; }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto cfg = load_string(
       "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
       "password_file = \"" + std::string(path) + "\"\n[sink]\nkind = \"null\"\n", "p.toml");
   BOOST_TEST(cfg.source.postgres.password.reveal() == "from-file");
   std::remove(path);
+}
+
+// Issue 19.8: libpq refuses a group- or world-readable ~/.pgpass; a directory or an empty
+// file meant "no password" without a word.
+BOOST_AUTO_TEST_CASE(refuses_a_password_file_others_may_read_a_directory_or_an_empty_file) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / "pg2sr_loader_test_password_files";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "a_directory");
+  { std::ofstream(dir / "readable") << "secret\n"; }
+  fs::permissions(dir / "readable", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  { std::ofstream(dir / "empty") << "\n"; }
+  fs::permissions(dir / "empty", fs::perms::owner_read | fs::perms::owner_write);
+  for (auto [file, problem] : {std::pair<std::string, std::string>{"readable", "may be read or written by group or others; chmod 600"},
+                               {"a_directory", "is not a regular file"}, {"empty", "is empty"}}) {
+    auto p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+                         "password_file = \"" + (dir / file).string() + "\"\n[sink]\nkind = \"null\"\n");
+    BOOST_TEST(contains(p, "source.password_file: " + (dir / file).string() + " " + problem), dump(p));
+  }
+  fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(reports_unset_password_env) {

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -78,6 +79,7 @@ BOOST_AUTO_TEST_CASE(unknown_subcommand_or_flag_exits_2) {
 
 BOOST_AUTO_TEST_CASE(secrets_never_appear_in_output) {
   auto pwfile = write_file("pw", "file-secret-7731\n");
+  std::filesystem::permissions(pwfile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto path = write_file("secret.toml",
                          "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
                          "password_env = \"PG2SR_CLI_TEST_PW\"\n[sink]\nkind = \"postgres\"\ndbname = \"d_copy\"\n"

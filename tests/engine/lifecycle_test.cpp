@@ -105,4 +105,54 @@ BOOST_AUTO_TEST_CASE(state_dir_of_another_source_is_refused) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 19.8: the state_dir was created 0755 and its files 0644, though they hold key
+// values, SQL predicates and (jsonl) whole rows. An older state_dir is made private too.
+BOOST_AUTO_TEST_CASE(state_dir_and_output_are_private_to_the_owner) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / "pg2sr_lifecycle_modes";
+  auto cfg = write_config(dir, "kind = \"jsonl\"\npath = \"" + (dir / "out.jsonl").string() + "\"\n");
+  fs::create_directories(dir / "state");
+  fs::permissions(dir / "state", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+  std::string log = (dir / "pg2sr.log").string();
+  {
+    test::child_process p({std::getenv("PG2SR_BINARY"), "run", "-c", cfg.string()}, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    p.kill(SIGTERM);
+    BOOST_TEST(p.wait().exit_code == 0, test::read_text(log));
+  }
+  auto mode = [](const fs::path& path) { return fs::status(path).permissions() & fs::perms::all; };
+  BOOST_TEST((mode(dir / "state") == fs::perms::owner_all));
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "state")) {
+    ++files;
+    BOOST_TEST((mode(entry.path()) == (fs::perms::owner_read | fs::perms::owner_write)), entry.path().string());
+  }
+  BOOST_TEST(files >= 2);  // the checkpoint, the status file
+  BOOST_TEST((mode(dir / "out.jsonl") == (fs::perms::owner_read | fs::perms::owner_write)));
+  fs::remove_all(dir);
+}
+
+// Issue 19.9: two runs on one state_dir both ran (with StarRocks the second cleared the
+// first one's in-flight journal): the second stops, naming the holder.
+BOOST_AUTO_TEST_CASE(a_second_run_on_a_held_state_dir_exits_1_naming_the_holder) {
+  auto dir = std::filesystem::temp_directory_path() / "pg2sr_lifecycle_lock";
+  auto cfg = write_config(dir, "kind = \"null\"\n");
+  std::string first_log = (dir / "first.log").string(), second_log = (dir / "second.log").string();
+  std::vector<std::string> argv{std::getenv("PG2SR_BINARY"), "run", "-c", cfg.string()};
+  test::child_process first(argv, first_log);
+  for (int i = 0; i < 300 && test::read_text(first_log).find("pipeline life") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    test::child_process second(argv, second_log);
+    auto r = second.wait();
+    std::string text = test::read_text(second_log);
+    BOOST_TEST(r.exit_code == 1, text);
+    BOOST_TEST(text.find("is held by another pg2sr run (pid ") != std::string::npos, text);
+  }
+  first.kill(SIGTERM);
+  BOOST_TEST(first.wait().exit_code == 0, test::read_text(first_log));
+  std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,7 +13,9 @@
 #include <random>
 #include <thread>
 
+#include "actors/pg_connection.hpp"
 #include "codecs/lsn.hpp"
+#include "engine/postgres_target.hpp"
 #include "tests/engine/live_pipeline.hpp"
 #include "tests/engine/pgbench_workload.hpp"
 #include "tests/engine/toast_window_workload.hpp"
@@ -154,7 +156,7 @@ const char* primary_key_of_d =
     "WHERE conrelid = 'public.d'::regclass AND contype = 'p'";
 const char* reloptions_of_d = "SELECT coalesce(array_to_string(reloptions, ','), 'none') FROM pg_class "
                               "WHERE oid = 'public.d'::regclass";
-const char* deferred_of_d = "SELECT count(*) FROM pg2sr.deferred_keys WHERE table_name = 'public.d'";
+const char* deferred_of_d = "SELECT count(*) FROM pg2sr.deferred_keys WHERE table_name = '\"public\".\"d\"'";
 
 // Source table d (8000 rows) and a pipeline `name` with `snapshot` settings, started, that
 // has created d in the empty target "<name>_target".
@@ -509,6 +511,81 @@ BOOST_AUTO_TEST_CASE(with_add_columns_a_new_source_column_is_added_and_loaded) {
   auto target = connect(cluster().conninfo("pgs_add_target"));
   require_equal(p, target.get(), {"public.t"});
   p.stop();
+}
+
+
+// Issue 19.2: the sink's state (pg2sr.applied, pg2sr.deferred_keys) was keyed by schema.table
+// unquoted, which "a.b".c and a."b.c" share: rows of one were skipped as "applied before the
+// restart" because of the other's position, and one of them never got its primary key.
+BOOST_AUTO_TEST_CASE(tables_whose_dotted_names_read_alike_keep_their_own_state) {
+  fresh_database("pgs_dots");
+  fresh_database("pgs_dots_target");
+  live_pipeline p("pgsdots", cluster().port, "pgs_dots",
+                  "[snapshot]\nmode = \"initial\"\n[tables]\n"  // a\.b\.c selects both
+                  "include = [\"a\\\\.b\\\\.c\", \"public\\\\.pg2sr_sentinel\"]\n" + sink_toml("pgs_dots_target"));
+  exec(p.sql(), "CREATE SCHEMA \"a.b\"; CREATE SCHEMA a; "
+                "CREATE TABLE \"a.b\".c (id int PRIMARY KEY, v text); CREATE TABLE a.\"b.c\" (id int PRIMARY KEY, v text); "
+                "INSERT INTO \"a.b\".c SELECT g, 'first ' || g FROM generate_series(1, 30) g; "
+                "INSERT INTO a.\"b.c\" SELECT g, 'second ' || g FROM generate_series(1, 31) g");
+  p.start();
+  auto snapshots_done = [&] {  // both tables print as a.b.c
+    std::string log = p.log();
+    int n = 0;
+    for (auto at = log.find("snapshot of a.b.c done"); at != std::string::npos; at = log.find("snapshot of a.b.c done", at + 1)) ++n;
+    return n;
+  };
+  for (int i = 0; i < 600 && snapshots_done() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  BOOST_REQUIRE_MESSAGE(snapshots_done() == 2, p.log());
+  // Stream: the second table's changes come after the first's, in separate transactions.
+  exec(p.sql(), "INSERT INTO \"a.b\".c SELECT g, 'first ' || g FROM generate_series(31, 40) g");
+  exec(p.sql(), "UPDATE a.\"b.c\" SET v = v || ' changed' WHERE id % 3 = 0; "
+                "INSERT INTO a.\"b.c\" SELECT g, 'second ' || g FROM generate_series(32, 41) g");
+  exec(p.sql(), "UPDATE \"a.b\".c SET v = v || ' changed' WHERE id % 4 = 0");
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1), p.log());
+  auto target = connect(cluster().conninfo("pgs_dots_target"));
+  require_equal(p, target.get(), {"\"a.b\".c", "a.\"b.c\""});
+  for (const char* table : {"'\"a.b\".c'", "'a.\"b.c\"'"})
+    BOOST_TEST(query(target.get(), std::string("SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = ") +
+                                       table + "::regclass")[0][0] == "1", table);
+  BOOST_TEST(p.log().find("applied before the restart skipped") == std::string::npos, p.log());
+  p.stop();
+}
+
+// State tables of an older pg2sr keyed a table by schema.table unquoted: start-up rekeys each
+// row by the table it names, and refuses a row that names two.
+BOOST_AUTO_TEST_CASE(state_of_an_older_version_is_rekeyed_or_refused_when_ambiguous) {
+  auto target_db = fresh_database("pgs_old_state");
+  auto target = connect(target_db);
+  exec(target.get(), "CREATE SCHEMA pg2sr; "
+                     "CREATE TABLE pg2sr.applied (pipeline text NOT NULL, table_name text NOT NULL, commit_lsn pg_lsn "
+                     "NOT NULL, lsn pg_lsn NOT NULL, tie_keys bigint[] NOT NULL, applied_at timestamptz NOT NULL "
+                     "DEFAULT now(), PRIMARY KEY (pipeline, table_name)); "
+                     "CREATE TABLE pg2sr.deferred_keys (pipeline text NOT NULL, table_name text NOT NULL, key_columns "
+                     "text NOT NULL, PRIMARY KEY (pipeline, table_name)); "
+                     "CREATE TABLE public.t (id int); CREATE SCHEMA \"x.y\"; CREATE TABLE \"x.y\".z (id int); "
+                     "CREATE SCHEMA x; CREATE TABLE x.\"y.z\" (id int); "
+                     "INSERT INTO pg2sr.applied VALUES ('p', 'public.t', '0/10', '0/10', '{}'), "
+                     "('p', 'gone.table', '0/10', '0/10', '{}'); "
+                     "INSERT INTO pg2sr.deferred_keys VALUES ('p', 'public.t', '\"id\"')");
+  {
+    actors::pg_connection conn(cluster().conninfo("pgs_old_state"));
+    engine::create_state_tables(conn);
+    engine::create_state_tables(conn);  // once migrated, nothing more
+  }
+  BOOST_TEST(query(target.get(), "SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM pg2sr.applied")[0][0] ==
+             "\"public\".\"t\" gone.table");
+  BOOST_TEST(query(target.get(), "SELECT table_name FROM pg2sr.deferred_keys")[0][0] == "\"public\".\"t\"");
+  // The same older state naming x.y.z, which two tables read as.
+  exec(target.get(), "COMMENT ON TABLE pg2sr.applied IS NULL; INSERT INTO pg2sr.applied VALUES ('p', 'x.y.z', '0/10', "
+                     "'0/10', '{}')");
+  actors::pg_connection conn(cluster().conninfo("pgs_old_state"));
+  try {
+    engine::create_state_tables(conn);
+    BOOST_FAIL("an ambiguous row was rekeyed");
+  } catch (const std::exception& e) {
+    BOOST_TEST(std::string(e.what()).find("names both \"x\".\"y.z\" and \"x.y\".\"z\"") != std::string::npos, e.what());
+  }
+  BOOST_TEST(query(target.get(), "SELECT count(*) FROM pg2sr.applied WHERE table_name = 'x.y.z'")[0][0] == "1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -185,4 +185,27 @@ BOOST_AUTO_TEST_CASE(terminal_shows_a_live_per_table_progress_display) {
   BOOST_TEST(out.find("snapshot of public.items done") != std::string::npos, out);
 }
 
+// Issue 19.3: chunk boundaries read from the table went into the chunk reader's COPY through
+// a quoting that doubled ' but not \; with standard_conforming_strings = off (the database's
+// default here) a key ran as SQL in the replication role's session. It must be inert, and
+// its row copied exactly.
+BOOST_AUTO_TEST_CASE(a_key_that_reads_as_sql_without_standard_conforming_strings_is_inert) {
+  fresh_database("snap_inject");
+  live_pipeline p("snapinject", cluster().port, "snap_inject",
+                  "[snapshot]\nmode = \"initial\"\nchunk_rows = 1\n[tables]\n"
+                  "include = [\"public\\\\.hostile\", \"public\\\\.pg2sr_sentinel\"]\n");
+  exec(p.sql(), "ALTER DATABASE snap_inject SET standard_conforming_strings = off; "
+                "CREATE TABLE hostile (k text PRIMARY KEY, v int); "
+                "INSERT INTO hostile VALUES ('', 0), ('a', 1), "
+                "($h$\\') OR CAST(current_user AS int)=0) TO STDOUT --'$h$, 2), ($h$back\\slash$h$, 3), ('z''q', 4)");
+  p.start();
+  BOOST_REQUIRE_MESSAGE(p.wait_for_log("snapshot of public.hostile done", std::chrono::seconds(60)), p.log());
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1), p.log());
+  auto state = p.replay();
+  std::string diff = compare_tables(p.source_table("public.hostile", "k"), state["public.hostile"]);
+  BOOST_TEST(diff.empty(), diff);
+  BOOST_TEST(p.log().find("invalid input syntax") == std::string::npos, p.log());
+  p.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

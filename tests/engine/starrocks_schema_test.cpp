@@ -219,6 +219,39 @@ BOOST_AUTO_TEST_CASE(create_table_puts_key_columns_first_not_null_with_pg_types_
              "ALTER TABLE `analytics`.`line` ADD COLUMN `qty` INT COMMENT \"integer\";\n");
 }
 
+// Issue 19.4: names went into `--` comment lines as they are, so a column named
+// "k<newline>DROP DATABASE shop; -- " put a line "DROP DATABASE shop; ..." into the DDL a user
+// pipes into StarRocks.
+BOOST_AUTO_TEST_CASE(ddl_comments_hold_names_with_newlines_on_their_line) {
+  const std::string hostile = "k\nDROP DATABASE shop; -- ";
+  starrocks_table t;
+  t.source = "public.evil\r\nDROP TABLE x;";
+  t.database = "analytics";
+  t.name = "evil`s";
+  t.model = starrocks_model::primary_key;
+  t.key_source = "primary key";
+  t.key_columns = {hostile};
+  codecs::starrocks::column_mapping text_mapping;
+  text_mapping.starrocks_type = "VARCHAR(1048576)";
+  t.columns = {{hostile, "text\nDROP VIEW v", text_mapping}};
+  t.notes = {"key column " + hostile + " may be NULL"};
+  std::string ddl = engine::create_table_sql(t);
+  // Lines as StarRocks reads them: a line break inside a `backquoted` name is part of it.
+  std::vector<std::string> lines{""};
+  bool in_name = false;
+  for (char c : ddl) {
+    if (c == '`') in_name = !in_name;  // a doubled `` toggles twice
+    if (c == '\n' && !in_name) lines.emplace_back();
+    else lines.back() += c;
+  }
+  for (const auto& line : lines) BOOST_TEST(!line.starts_with("DROP"), ddl);
+  BOOST_TEST(lines.at(0) == "-- public.evil\\r\\nDROP TABLE x;: Primary Key table, key (`k\\nDROP DATABASE shop; -- `) "
+                            "from its primary key");
+  BOOST_TEST(lines.at(1) == "-- note: key column k\\nDROP DATABASE shop; --  may be NULL");
+  BOOST_TEST(contains(ddl, "CREATE TABLE IF NOT EXISTS `analytics`.`evil``s` ("), ddl);
+  BOOST_TEST(contains(ddl, "COMMENT \"text\\nDROP VIEW v\""), ddl);
+}
+
 BOOST_AUTO_TEST_CASE(keys_come_from_key_column_then_primary_key_then_replica_identity_index) {
   auto db = fresh_database("pg2sr_sr_keys");
   sql(db, "CREATE TABLE by_pk (id int PRIMARY KEY, code int NOT NULL);"
@@ -314,6 +347,20 @@ BOOST_AUTO_TEST_CASE(names_that_clash_in_starrocks_are_reported) {
   BOOST_TEST(problems[1] ==
              "public.t and sales.t both become StarRocks table analytics.t; how to fix: leave one out with [tables] "
              "exclude");
+}
+
+// Issue 19.5: names go into Stream Load headers (columns, db, table): one with a control
+// character is refused at start, naming table and column, before any load.
+BOOST_AUTO_TEST_CASE(names_with_control_characters_are_refused) {
+  auto db = fresh_database("pg2sr_sr_ctl");
+  sql(db, "CREATE TABLE ctl (id int PRIMARY KEY, U&\"a\\000d\\000aX-Injected: yes\" int); "
+          "CREATE TABLE U&\"tab\\0009led\" (id int PRIMARY KEY)");
+  auto problems = problems_of("pg2sr_sr_ctl", starrocks_toml("pg2sr_sr_ctl"));
+  BOOST_REQUIRE_MESSAGE(problems.size() == 2u, joined(problems));
+  BOOST_TEST(problems[0] == "public.ctl: column \"a\\r\\nX-Injected: yes\" has a control character, which a StarRocks "
+                            "name cannot hold; how to fix: rename it, or leave public.ctl out with [tables] exclude");
+  BOOST_TEST(problems[1] == "public.tab\\tled: the table name has a control character, which a StarRocks name cannot "
+                            "hold; how to fix: rename it, or leave it out with [tables] exclude");
 }
 
 BOOST_AUTO_TEST_CASE(ddl_prints_the_database_and_every_selected_table) {

@@ -14,6 +14,13 @@
 #include <random>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "actors/stream_load_client.hpp"
 #include "engine/starrocks_schema.hpp"
 #include "engine/table_selection.hpp"
 #include "tests/emulator/starrocks_emulator.hpp"
@@ -507,6 +514,137 @@ BOOST_FIXTURE_TEST_CASE(exactly_once_survives_the_walsender_ending_inside_a_run,
     ++sessions;
   BOOST_TEST(sessions == 5u, p.log());  // the start and a reconnect after each termination
   require_every_event_once(p, emulator);
+}
+
+// Issue 19.1: two tables whose names the label truncated alike, holding the same rows, got
+// one label per snapshot load; the second was answered "Label Already Exists" (FINISHED),
+// counted as loaded, and its table stayed empty.
+BOOST_FIXTURE_TEST_CASE(tables_with_the_same_rows_and_a_common_name_prefix_both_load, emulator_fixture) {
+  fresh_database("sr_labels");
+  live_pipeline p("srlabels", cluster().port, "sr_labels", "[snapshot]\nmode = \"initial\"\n" + sink_toml(emulator));
+  for (const char* year : {"2023", "2024"})
+    exec(p.sql(), std::string("CREATE TABLE customer_subscription_events_archive_") + year +
+                      " (id int PRIMARY KEY, v text); INSERT INTO customer_subscription_events_archive_" + year +
+                      " SELECT g, 'row ' || g FROM generate_series(1, 4) g");
+  create_targets(emulator, p);
+  p.start();
+  for (const char* year : {"2023", "2024"})
+    BOOST_REQUIRE_MESSAGE(p.wait_for_log(std::string("snapshot of public.customer_subscription_events_archive_") +
+                                             year + " done", std::chrono::seconds(60)), p.log());
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1), p.log());
+  for (const char* year : {"2023", "2024"}) {
+    std::string table = std::string("customer_subscription_events_archive_") + year;
+    auto expected = source_rows(p.sql(), "public." + table, {"id", "v"}, {"id"});
+    std::string diff = compare(expected, target_rows(emulator, table, {"id"}));
+    BOOST_TEST(diff.empty(), table << ": " << diff);
+  }
+  p.stop();
+}
+
+// Issue 19.5: a column name with CR/LF went into the `columns` header as it is and added a
+// header of its own to the request (X-Injected: yes).
+BOOST_FIXTURE_TEST_CASE(a_header_value_with_a_line_break_is_never_sent, emulator_fixture) {
+  emu::table_schema schema{target_db, "plain", {{"id", "INT", true, std::nullopt}}, {"id"}, emu::table_model::primary_key};
+  emulator.create_table(schema);
+  actors::stream_load_client client({emulator.fe_url(), "root", starrocks_password, std::chrono::seconds(30)});
+  actors::http_headers headers = {{"format", "json"}, {"columns", "id\r\nX-Injected: yes"}};
+  BOOST_CHECK_THROW(client.load(target_db, "plain", "l1", headers, "[{\"id\": 1}]"), std::invalid_argument);
+  BOOST_CHECK_THROW(client.transaction("begin", target_db, "plain\nX-Injected: yes", "l2"), std::invalid_argument);
+  BOOST_TEST(emulator.stats().redirects == 0u);
+  BOOST_TEST(emulator.stats().loads == 0u);
+  BOOST_TEST(emulator.stats().transaction_requests == 0u);
+}
+
+namespace {
+
+// A listening loopback socket; port() tells where.
+struct listener {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  listener() {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 4) == 0);
+  }
+  ~listener() { ::close(fd); }
+  /// Accepts a connection and reads a request's headers; the connection, to answer on.
+  int accept_request() const {
+    int c = ::accept(fd, nullptr, nullptr);
+    char buf[4096];
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      auto n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    return c;
+  }
+  int port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.sin_port);
+  }
+};
+
+}  // namespace
+
+// Issue 19.6: curl followed any redirect with the credentials (UNRESTRICTED_AUTH): an FE
+// answering 307 to ftp:// received the StarRocks user and password there.
+BOOST_AUTO_TEST_CASE(a_redirect_to_another_protocol_is_not_followed) {
+  listener fe, ftp;
+  std::atomic<int> ftp_connections{0};
+  std::thread fe_thread([&] {  // answers one request with a 307 to ftp://
+    int c = fe.accept_request();
+    std::string answer = "HTTP/1.1 307 Temporary Redirect\r\nLocation: ftp://127.0.0.1:" + std::to_string(ftp.port()) +
+                         "/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)!::write(c, answer.data(), answer.size());
+    ::close(c);
+  });
+  std::thread ftp_thread([&] {  // counts a connection, then a banner asking for the login
+    pollfd p{ftp.fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) return;
+    int c = ::accept(ftp.fd, nullptr, nullptr);
+    ++ftp_connections;
+    std::string banner = "220 ready\r\n";
+    (void)!::write(c, banner.data(), banner.size());
+    ::close(c);
+  });
+  actors::stream_load_client client(
+      {"http://127.0.0.1:" + std::to_string(fe.port()), "root", starrocks_password, std::chrono::seconds(5)});
+  auto r = client.load(target_db, "t", "l1", {{"format", "json"}}, "[]");
+  fe_thread.join();
+  ftp_thread.join();
+  BOOST_TEST(ftp_connections.load() == 0, "the redirect to ftp:// was followed: " << codecs::stream_load::describe(r));
+  BOOST_TEST(r.http_status == 0);  // refused by the client, no answer from anywhere
+}
+
+// Issue 19.11: a Stream Load answer was read whole (a 400 MiB one took the RSS from 21 to
+// 549 MiB) and its Message copied whole into the logs.
+BOOST_AUTO_TEST_CASE(a_huge_answer_is_read_within_a_bound_and_logged_clipped) {
+  listener fe;
+  const std::string message(8 << 20, 'm');  // 8 MiB
+  std::thread fe_thread([&] {
+    int c = fe.accept_request();
+    std::string body = "{\"Status\": \"Fail\", \"Message\": \"" + message + "\"}";
+    std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    for (std::size_t at = 0; at < answer.size();) {
+      auto n = ::write(c, answer.data() + at, answer.size() - at);
+      if (n <= 0) break;
+      at += static_cast<std::size_t>(n);
+    }
+    ::close(c);
+  });
+  actors::stream_load_client client(
+      {"http://127.0.0.1:" + std::to_string(fe.port()), "root", starrocks_password, std::chrono::seconds(5)});
+  // No Expect: 100-continue answer comes: the body goes after the client's wait, then the answer.
+  auto r = client.load(target_db, "t", "l1", {{"format", "json"}}, "[]");
+  fe_thread.join();
+  BOOST_TEST(r.message.size() <= (1u << 20));
+  auto line = codecs::stream_load::describe(r);
+  BOOST_TEST(line.size() <= 2048u, line.size());
+  BOOST_TEST(line.find("more than 1 MiB") != std::string::npos, line.substr(0, 200));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

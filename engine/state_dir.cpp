@@ -1,0 +1,68 @@
+// The state_dir: its mode and its lock.
+#include "engine/state_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+#include <string>
+
+namespace pg2sr::engine {
+
+namespace {
+
+// "pid 123 on host db1 since 2026-12-07T05:50:00Z", what the lock file says of its holder.
+std::string this_process() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  char since[32] = {};
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  std::strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return "pid " + std::to_string(::getpid()) + " on host " + host + " since " + since;
+}
+
+std::string read_holder(int fd) {
+  char buf[512] = {};
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  std::string text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text.empty() ? "another process" : text;
+}
+
+}  // namespace
+
+state_dir_lock::state_dir_lock(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("state_dir " + dir.string() + " cannot be created: " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
+  if (ec) throw std::runtime_error("state_dir " + dir.string() + " cannot be made private (0700): " + ec.message());
+  auto file = dir / "lock";
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    int saved = errno;
+    std::string holder = saved == EWOULDBLOCK ? read_holder(fd_) : "";
+    ::close(fd_);
+    fd_ = -1;
+    if (saved == EWOULDBLOCK)
+      throw std::runtime_error("state_dir " + dir.string() + " is held by another pg2sr run (" + holder +
+                               "); stop it first, or give this pipeline its own state_dir");
+    throw std::runtime_error("cannot lock " + file.string() + ": " + std::strerror(saved));
+  }
+  std::string me = this_process() + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size()))
+    throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(errno));
+}
+
+state_dir_lock::~state_dir_lock() {
+  if (fd_ >= 0) ::close(fd_);  // the flock goes with the descriptor
+}
+
+}  // namespace pg2sr::engine

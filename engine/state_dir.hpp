@@ -1,0 +1,25 @@
+// The state_dir holds key values, SQL predicates run on restart and loads in flight: it is
+// private to its owner (0700, files 0600 through the process umask) and held by one
+// `pg2sr run` at a time, which an exclusive flock on state_dir/lock enforces.
+#pragma once
+
+#include <filesystem>
+
+namespace pg2sr::engine {
+
+/// Holds the state_dir for as long as it lives.
+class state_dir_lock {
+ public:
+  /// Creates `dir` 0700 (an existing one is set to 0700), takes an exclusive flock on
+  /// dir/lock and writes this process there; throws std::runtime_error naming the holder
+  /// (pid, host, start time) when another process has it.
+  explicit state_dir_lock(const std::filesystem::path& dir);
+  ~state_dir_lock();
+  state_dir_lock(const state_dir_lock&) = delete;
+  state_dir_lock& operator=(const state_dir_lock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace pg2sr::engine
