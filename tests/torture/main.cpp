@@ -178,8 +178,8 @@ class pg2sr_process {
   int starts_ = 0;
 };
 
-std::string config_toml(const run_plan& plan, const fs::path& dir, int port) {
-  std::string p = std::to_string(port);
+std::string config_toml(const run_plan& plan, const fs::path& dir, int source_port, int target_port) {
+  std::string p = std::to_string(source_port);
   return "[pipeline]\nname = \"" + std::string(pipeline_name) + "\"\nstate_dir = \"" + (dir / "state").string() +
          "\"\nstatus_interval = \"5s\"\n"
          "[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + p +
@@ -189,7 +189,7 @@ std::string config_toml(const run_plan& plan, const fs::path& dir, int port) {
          std::to_string(plan.max_rows_per_sec) + "\n"
          "[tables]\ninclude = [\"public\\\\..*\"]\n"
          "[batch]\nflush_interval = \"" + plan.flush_interval + "\"\nmax_rows = " + std::to_string(plan.batch_max_rows) +
-         "\n[sink]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + p +
+         "\n[sink]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(target_port) +
          "\ndbname = \"dst\"\nuser = \"postgres\"\ncreate_tables = true\nmax_concurrent_loads = 3\n";
 }
 
@@ -324,19 +324,28 @@ int run(const run_options& o, const char* argv0) {
   std::cout << plan.describe() << std::flush;
   run_stats stats;
 
-  test::scoped_cluster server("torture_" + std::to_string(o.seed));
-  auto keep_server_log = [&] {
-    auto pgroot = test::read_text("/tmp/pg2sr_cluster_torture_" + std::to_string(o.seed) + "/pgroot");
-    while (!pgroot.empty() && pgroot.back() == '\n') pgroot.pop_back();
-    std::error_code ec;
-    fs::copy_file(pgroot + "/server.log", dir / "postgres.log", fs::copy_options::overwrite_existing, ec);
+  // The target on a server of its own: a fast restart of the source must not take the sink
+  // down with it (the walsender's shutdown waits for pg2sr, which waits for its target).
+  std::string cluster_name = "torture_" + std::to_string(o.seed);
+  test::scoped_cluster server(cluster_name + "_src"), target_server(cluster_name + "_dst");
+  auto keep_server_logs = [&] {
+    for (const char* side : {"src", "dst"}) {
+      auto pgroot = test::read_text("/tmp/pg2sr_cluster_" + cluster_name + "_" + side + "/pgroot");
+      while (!pgroot.empty() && pgroot.back() == '\n') pgroot.pop_back();
+      std::error_code ec;
+      fs::copy_file(pgroot + "/server.log", dir / ("postgres-" + std::string(side) + ".log"),
+                    fs::copy_options::overwrite_existing, ec);
+    }
   };
   session_conn admin(server.conninfo());
   admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
               std::string(slot_name) + "'");
-  for (const char* db : {"src", "dst"}) {
-    test::exec(admin.get(), std::string("DROP DATABASE IF EXISTS ") + db + " WITH (FORCE)");
-    test::exec(admin.get(), std::string("CREATE DATABASE ") + db);
+  test::exec(admin.get(), "DROP DATABASE IF EXISTS src WITH (FORCE)");
+  test::exec(admin.get(), "CREATE DATABASE src");
+  {
+    session_conn target_admin(target_server.conninfo());
+    test::exec(target_admin.get(), "DROP DATABASE IF EXISTS dst WITH (FORCE)");
+    test::exec(target_admin.get(), "CREATE DATABASE dst");
   }
   session_conn source(server.conninfo("src"));
   test::exec(source.get(), "CREATE TABLE public.torture_sentinel (id int PRIMARY KEY)");
@@ -346,12 +355,21 @@ int run(const run_options& o, const char* argv0) {
   }
   test::exec(source.get(), "ANALYZE");
 
-  std::ofstream(dir / "p.toml") << config_toml(plan, dir, server.port());
+  std::ofstream(dir / "p.toml") << config_toml(plan, dir, server.port(), target_server.port());
   pg2sr_process pg2sr(dir, o.pg2sr_binary);
   workload work(plan, server.conninfo("src"), stats);
   pg2sr.start("first");
   std::vector<std::thread> sessions;
   for (int id = 0; id < 2; ++id) sessions.emplace_back([&work, id] { work.session(id); });
+  struct joiner {  // also when a fault throws: no thread may outlive what it uses
+    workload& work;
+    std::vector<std::thread>& threads;
+    ~joiner() {
+      work.stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } join_sessions{work, sessions};
 
   auto event = [&](const std::string& what) {
     std::cout << "  [" << fixed(seconds_since(work.start)) << "s] " << what << std::endl;
@@ -427,7 +445,7 @@ int run(const run_options& o, const char* argv0) {
   // Row for row.
   std::vector<table_comparison> results;
   std::size_t rows = 0, differing_tables = 0;
-  session_conn target(server.conninfo("dst"));
+  session_conn target(target_server.conninfo("dst"));
   std::vector<table_plan> compared = plan.tables;
   table_plan sentinel;
   sentinel.name = "torture_sentinel";
@@ -466,7 +484,7 @@ int run(const run_options& o, const char* argv0) {
     std::cout << "  pg2sr log tail (" << pg2sr.log_path().string() << "):\n" << tail_lines(pg2sr.log(), 25);
     std::cout << "  replay: " << replay_command(argv0, o) << "\n";
     std::cout << "  state_dir, config, plan and logs kept in " << dir.string() << "\n";
-    keep_server_log();
+    keep_server_logs();
   } else if (!o.keep) {
     fs::remove_all(dir);
   }
@@ -498,12 +516,20 @@ int main(int argc, char** argv) {
   app.add_option("--pg2sr", o.pg2sr_binary, "the pg2sr executable")->capture_default_str();
   app.add_option("--catchup-timeout", o.catchup_timeout_s, "seconds")->capture_default_str();
   app.add_flag("--keep", o.keep, "keep the run folder also when the seed passes");
+  bool plan_only = false;
+  app.add_flag("--plan-only", plan_only, "print the seed's plan and exit");
   CLI11_PARSE(app, argc, argv);
   o.plan.keyless = !no_keyless;
   if (partitions || o.sink != "postgres") {
     std::cerr << "pg2sr_torture: " << (partitions ? "partitioned tables" : "sink " + o.sink)
               << " not supported by the harness yet\n";
     return 2;
+  }
+  if (plan_only) {
+    auto plan = make_plan(o.seed, o.plan);
+    if (!o.faults) plan.faults.clear();
+    std::cout << plan.describe();
+    return 0;
   }
   // scoped_cluster runs scripts/pg-cluster.sh from the source tree.
   setenv("PG2SR_SOURCE_DIR", PG2SR_TORTURE_SOURCE_DIR, 0);

@@ -98,7 +98,7 @@ std::string table_plan::insert_range_sql(long from, long to, int toast_every) co
                      toast_value_sql("'" + s + "-' || g", "100 + (g * 37 + " + s + ") % 220") + " ELSE 'small-' || g END");
   if (has_blob)
     values.push_back("CASE WHEN g % 13 = 0 THEN NULL WHEN " + toasted + " THEN repeat(md5('" + s +
-                     "b' || g), 100 + g % 900) ELSE 'blob-' || g END");
+                     "b' || g), (100 + g % 900)::int) ELSE 'blob-' || g END");
   std::string sql = "INSERT INTO " + qualified() + " SELECT " + join(values, ", ") + " FROM generate_series(" +
                     std::to_string(from) + "::bigint, " + std::to_string(to) + ") g";
   if (key != key_kind::none) sql += " ON CONFLICT DO NOTHING";
