@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/emulator/starrocks_emulator.hpp"
 #include "tests/torture/plan.hpp"
 
 namespace pg2sr::torture {
@@ -21,6 +22,12 @@ struct table_comparison {
   bool equal() const { return differences == 0 && source_rows == target_rows; }
 };
 
+/// Target: a PostgreSQL table of the same name (the postgres sink).
 table_comparison compare_table(PGconn* source, PGconn* target, const table_plan& table, std::size_t show = 5);
+
+/// Target: the emulator's table `db`.`name` (the starrocks sink); source values are read as
+/// StarRocks shows them (DECIMAL(38,9), DATETIME in UTC).
+table_comparison compare_table_starrocks(PGconn* source, const test::starrocks::starrocks_emulator& emulator,
+                                         const std::string& db, const table_plan& table, std::size_t show = 5);
 
 }  // namespace pg2sr::torture

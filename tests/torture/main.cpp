@@ -1,8 +1,9 @@
 // pg2sr_torture: one seeded torture run (issue 13). On a dedicated PostgreSQL 15 cluster it
 // creates the seed's schema and rows in database `src`, starts pg2sr (snapshot "initial",
-// small throttled chunks, postgres sink with create_tables into database `dst`), runs two
-// workload sessions and the seed's faults, waits until pg2sr has caught up, stops it with
-// SIGTERM and compares every table row for row. Exit 0: equal; 1: differences (or pg2sr
+// small throttled chunks; postgres sink with create_tables into database `dst` of a second
+// cluster, or starrocks sink into the in-process emulator with tables from pg2sr's own
+// mapping), runs two workload sessions and the seed's faults, waits until pg2sr has caught
+// up, stops it with SIGTERM and compares every table row for row. Exit 0: equal; 1: differences (or pg2sr
 // did not catch up / stop cleanly); 2: the harness itself failed.
 //
 // The last line is machine-readable for scripts/torture.sh:
@@ -21,9 +22,11 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "tests/emulator/pg2sr_tables.hpp"
 #include "tests/support/pg_harness.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/scoped_cluster.hpp"
@@ -34,11 +37,14 @@ namespace fs = std::filesystem;
 using namespace pg2sr;
 using namespace pg2sr::torture;
 using clock_type = std::chrono::steady_clock;
+namespace emu = pg2sr::test::starrocks;
 
 namespace {
 
 const char* pipeline_name = "torture";
 const char* slot_name = "pg2sr_torture";
+const char* starrocks_db = "torture";
+const char* starrocks_password = "torture-sr-secret";
 
 struct run_options {
   std::uint64_t seed = 1;
@@ -178,7 +184,20 @@ class pg2sr_process {
   int starts_ = 0;
 };
 
-std::string config_toml(const run_plan& plan, const fs::path& dir, int source_port, int target_port) {
+std::string postgres_sink_toml(int target_port) {
+  return "[sink]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(target_port) +
+         "\ndbname = \"dst\"\nuser = \"postgres\"\ncreate_tables = true\nmax_concurrent_loads = 3\n";
+}
+
+// Exactly once: keyless tables become Duplicate Key tables, which only a 2PC load keeps
+// free of doubles across restarts.
+std::string starrocks_sink_toml(const run_plan& plan, const emu::starrocks_emulator& emulator) {
+  return "[sink]\nkind = \"starrocks\"\nfe_url = \"" + emulator.fe_url() + "\"\ndatabase = \"" + starrocks_db +
+         "\"\nuser = \"root\"\npassword_env = \"PG2SR_TORTURE_STARROCKS_PASSWORD\"\nformat = \"" + plan.load_format +
+         "\"\ncompression = \"" + plan.compression + "\"\nmax_concurrent_loads = 3\nexactly_once = true\n";
+}
+
+std::string config_toml(const run_plan& plan, const fs::path& dir, int source_port, const std::string& sink) {
   std::string p = std::to_string(source_port);
   return "[pipeline]\nname = \"" + std::string(pipeline_name) + "\"\nstate_dir = \"" + (dir / "state").string() +
          "\"\nstatus_interval = \"5s\"\n"
@@ -189,8 +208,7 @@ std::string config_toml(const run_plan& plan, const fs::path& dir, int source_po
          std::to_string(plan.max_rows_per_sec) + "\n"
          "[tables]\ninclude = [\"public\\\\..*\"]\n"
          "[batch]\nflush_interval = \"" + plan.flush_interval + "\"\nmax_rows = " + std::to_string(plan.batch_max_rows) +
-         "\n[sink]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(target_port) +
-         "\ndbname = \"dst\"\nuser = \"postgres\"\ncreate_tables = true\nmax_concurrent_loads = 3\n";
+         "\n" + sink;
 }
 
 // SQLSTATE classes a random workload meets legitimately: unique violations of racing key
@@ -309,7 +327,8 @@ std::string replay_command(const char* argv0, const run_options& o) {
   std::ostringstream out;
   out << fs::absolute(argv0).string() << " --seed " << o.seed << " --minutes " << o.plan.minutes << " --max-tables "
       << o.plan.max_tables << " --big-rows " << o.plan.big_rows << " --faults-per-minute " << o.plan.faults_per_minute
-      << (o.plan.keyless ? "" : " --no-keyless") << (o.faults ? "" : " --no-faults") << " --work-dir " << o.work_dir
+      << (o.plan.keyless ? "" : " --no-keyless") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
+      << " --work-dir " << o.work_dir
       << " --pg2sr " << o.pg2sr_binary;
   return out.str();
 }
@@ -326,8 +345,19 @@ int run(const run_options& o, const char* argv0) {
 
   // The target on a server of its own: a fast restart of the source must not take the sink
   // down with it (the walsender's shutdown waits for pg2sr, which waits for its target).
-  std::string cluster_name = "torture_" + std::to_string(o.seed);
-  test::scoped_cluster server(cluster_name + "_src"), target_server(cluster_name + "_dst");
+  // Named after the process: runs of one seed side by side (other work dirs) get their own.
+  std::string cluster_name = "torture_" + std::to_string(o.seed) + "_" + std::to_string(::getpid());
+  bool starrocks = o.sink == "starrocks";
+  test::scoped_cluster server(cluster_name + "_src");
+  std::optional<test::scoped_cluster> target_server;
+  std::optional<emu::starrocks_emulator> emulator;
+  if (starrocks) {
+    emulator.emplace(emu::emulator_options{"127.0.0.1", 0, 0, "root", starrocks_password, false});
+    emulator->start();
+    setenv("PG2SR_TORTURE_STARROCKS_PASSWORD", starrocks_password, 1);
+  } else {
+    target_server.emplace(cluster_name + "_dst");
+  }
   auto keep_server_logs = [&] {
     for (const char* side : {"src", "dst"}) {
       auto pgroot = test::read_text("/tmp/pg2sr_cluster_" + cluster_name + "_" + side + "/pgroot");
@@ -342,8 +372,8 @@ int run(const run_options& o, const char* argv0) {
               std::string(slot_name) + "'");
   test::exec(admin.get(), "DROP DATABASE IF EXISTS src WITH (FORCE)");
   test::exec(admin.get(), "CREATE DATABASE src");
-  {
-    session_conn target_admin(target_server.conninfo());
+  if (target_server) {
+    session_conn target_admin(target_server->conninfo());
     test::exec(target_admin.get(), "DROP DATABASE IF EXISTS dst WITH (FORCE)");
     test::exec(target_admin.get(), "CREATE DATABASE dst");
   }
@@ -355,7 +385,10 @@ int run(const run_options& o, const char* argv0) {
   }
   test::exec(source.get(), "ANALYZE");
 
-  std::ofstream(dir / "p.toml") << config_toml(plan, dir, server.port(), target_server.port());
+  std::ofstream(dir / "p.toml") << config_toml(plan, dir, server.port(),
+                                               starrocks ? starrocks_sink_toml(plan, *emulator)
+                                                         : postgres_sink_toml(target_server->port()));
+  if (starrocks) emu::create_pipeline_tables(*emulator, dir / "p.toml");
   pg2sr_process pg2sr(dir, o.pg2sr_binary);
   workload work(plan, server.conninfo("src"), stats);
   pg2sr.start("first");
@@ -407,6 +440,12 @@ int run(const run_options& o, const char* argv0) {
           event("PostgreSQL fast restart");
           server.restart();
           break;
+        case fault_kind::emulator:
+          event("emulator fault " + f.emulator_fault + " on the next " + std::to_string(f.count) + " load(s)");
+          if (emulator)
+            emulator->inject_fault({emu::fault_kind_from_string(f.emulator_fault), f.count,
+                                    std::chrono::milliseconds(f.delay_ms), ""});
+          break;
       }
     }
     supervise();
@@ -445,7 +484,8 @@ int run(const run_options& o, const char* argv0) {
   // Row for row.
   std::vector<table_comparison> results;
   std::size_t rows = 0, differing_tables = 0;
-  session_conn target(target_server.conninfo("dst"));
+  std::optional<session_conn> target;
+  if (target_server) target.emplace(target_server->conninfo("dst"));
   std::vector<table_plan> compared = plan.tables;
   table_plan sentinel;
   sentinel.name = "torture_sentinel";
@@ -453,14 +493,15 @@ int run(const run_options& o, const char* argv0) {
   sentinel.key_columns = {"id"};
   compared.push_back(sentinel);
   for (const auto& t : compared) {
-    results.push_back(compare_table(source.get(), target.get(), t));
+    results.push_back(starrocks ? compare_table_starrocks(source.get(), *emulator, starrocks_db, t)
+                                : compare_table(source.get(), target->get(), t));
     rows += results.back().source_rows;
     if (!results.back().equal()) ++differing_tables;
   }
   bool pass = caught_up && stop_problem.empty() && differing_tables == 0;
 
   std::ostringstream faults;
-  for (auto k : {fault_kind::kill9, fault_kind::walsender, fault_kind::pg_restart})
+  for (auto k : {fault_kind::kill9, fault_kind::walsender, fault_kind::pg_restart, fault_kind::emulator})
     faults << " " << fault_kind_name(k) << "=" << stats.get(std::string("fault ") + fault_kind_name(k));
   long commits = 0, rollbacks = 0, errors = 0;
   for (const auto& [what, n] : stats.counts) {
@@ -511,7 +552,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-keyless", no_keyless, "no keyless (REPLICA IDENTITY FULL) tables");
   app.add_flag("--no-faults", [&](std::int64_t) { o.faults = false; }, "no faults");
   app.add_flag("--partitions", partitions, "partitioned tables (not supported yet)");
-  app.add_option("--sink", o.sink, "postgres (starrocks: not yet)")->capture_default_str();
+  app.add_option("--sink", o.sink, "postgres (create_tables) or starrocks (the emulator, tables from pg2sr's mapping)")
+      ->check(CLI::IsMember({"postgres", "starrocks"}))
+      ->capture_default_str();
   app.add_option("--work-dir", o.work_dir, "runs keep their state_dir and logs in <dir>/seed-N")->capture_default_str();
   app.add_option("--pg2sr", o.pg2sr_binary, "the pg2sr executable")->capture_default_str();
   app.add_option("--catchup-timeout", o.catchup_timeout_s, "seconds")->capture_default_str();
@@ -520,10 +563,15 @@ int main(int argc, char** argv) {
   app.add_flag("--plan-only", plan_only, "print the seed's plan and exit");
   CLI11_PARSE(app, argc, argv);
   o.plan.keyless = !no_keyless;
-  if (partitions || o.sink != "postgres") {
-    std::cerr << "pg2sr_torture: " << (partitions ? "partitioned tables" : "sink " + o.sink)
-              << " not supported by the harness yet\n";
+  if (partitions) {
+    std::cerr << "pg2sr_torture: partitioned tables are not supported yet\n";
     return 2;
+  }
+  if (o.sink == "starrocks") {  // what a StarRocks table cannot hold or Stream Load cannot do
+    o.plan.special_values = false;
+    o.plan.append_only_keyless = true;
+    o.plan.truncate = false;
+    o.plan.starrocks = true;
   }
   if (plan_only) {
     auto plan = make_plan(o.seed, o.plan);

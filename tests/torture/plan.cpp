@@ -48,6 +48,7 @@ const char* fault_kind_name(fault_kind k) {
     case fault_kind::kill9: return "kill9";
     case fault_kind::walsender: return "walsender_terminated";
     case fault_kind::pg_restart: return "pg_restart";
+    case fault_kind::emulator: return "emulator";
   }
   return "?";
 }
@@ -86,12 +87,14 @@ std::string table_plan::insert_range_sql(long from, long to, int toast_every) co
   std::vector<std::string> values = key_exprs("g");
   values.push_back("(g * 7919 + " + s + ") % 100000");
   if (has_note) values.push_back("CASE WHEN g % 11 = 0 THEN NULL ELSE 'note-' || g END");
+  std::string special = special_values ? "" : " AND false";
   if (has_amount)
-    values.push_back("CASE WHEN g % 97 = 0 THEN 'NaN'::numeric WHEN g % 89 = 0 THEN 'Infinity'::numeric "
-                     "ELSE ((g * 31 + " + s + ") % 10000000) / 1000.0 END");
+    values.push_back("CASE WHEN g % 97 = 0" + special + " THEN 'NaN'::numeric WHEN g % 89 = 0" + special +
+                     " THEN 'Infinity'::numeric ELSE ((g * 31 + " + s + ") % 10000000) / 1000.0 END");
   if (has_at)
-    values.push_back("CASE WHEN g % 83 = 0 THEN 'infinity'::timestamptz WHEN g % 79 = 0 THEN '-infinity'::timestamptz "
-                     "ELSE timestamptz '2020-01-01 00:00:00+00' + ((g * 13 + " + s + ") % 100000000) * interval '1 second' END");
+    values.push_back("CASE WHEN g % 83 = 0" + special + " THEN 'infinity'::timestamptz WHEN g % 79 = 0" + special +
+                     " THEN '-infinity'::timestamptz ELSE timestamptz '2020-01-01 00:00:00+00' + ((g * 13 + " + s +
+                     ") % 100000000) * interval '1 second' END");
   std::string toasted = "g % " + std::to_string(toast_every) + " = 0";
   if (has_big)
     values.push_back("CASE WHEN " + toasted + " THEN " +
@@ -118,10 +121,13 @@ std::string run_plan::describe() const {
   }
   out << "  big transaction: " << options.big_rows << " rows into " << tables[big_txn_table].qualified() << " at "
       << big_txn_at_s << " s\n";
+  if (options.starrocks) out << "  starrocks loads: " << load_format << ", compression " << compression << "\n";
   if (truncate_at_s >= 0) out << "  TRUNCATE " << tables[truncate_table].qualified() << " at " << truncate_at_s << " s\n";
   for (const auto& f : faults) {
     out << "  fault at " << f.at_s << " s: " << fault_kind_name(f.kind);
     if (f.kind == fault_kind::kill9) out << " (down " << f.pause_s << " s)";
+    if (f.kind == fault_kind::emulator)
+      out << " " << f.emulator_fault << " x" << f.count << (f.delay_ms ? " delay " + std::to_string(f.delay_ms) + " ms" : "");
     out << "\n";
   }
   return out.str();
@@ -165,6 +171,7 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
     t.initial_rows = static_cast<int>(uniform(rng, 200, 3000));
     t.key_space = t.initial_rows + t.initial_rows / 3;
     t.salt = rng() % 1000000;
+    t.special_values = options.special_values;
     plan.tables.push_back(std::move(t));
   }
 
@@ -191,6 +198,24 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
     f.pause_s = uniform_real(rng, 0.1, 2.0);
     plan.faults.push_back(f);
   }
+  if (!options.truncate) plan.truncate_at_s = -1;
+
+  // Drawn last, so that the rest of a seed's plan is the same for both sinks.
+  if (options.starrocks) {
+    plan.load_format = pick<std::string>(rng, {"json", "csv"});
+    plan.compression = pick<std::string>(rng, {"none", "lz4", "gzip"});
+    int n_emulator = static_cast<int>(2 * options.faults_per_minute * options.minutes + uniform_real(rng, 0, 1));
+    for (int i = 0; i < n_emulator; ++i) {
+      fault_event f;
+      f.kind = fault_kind::emulator;
+      f.at_s = uniform_real(rng, 0.5, duration_s * 0.9);
+      f.emulator_fault = pick<std::string>(
+          rng, {"fail", "http_500", "drop_connection", "publish_timeout", "slow_response", "label_running"});
+      f.count = static_cast<int>(uniform(rng, 1, 3));
+      f.delay_ms = static_cast<int>(uniform(rng, 100, 2000));
+      plan.faults.push_back(f);
+    }
+  }
   std::sort(plan.faults.begin(), plan.faults.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
   return plan;
 }
@@ -213,12 +238,18 @@ std::string session_plan::row_values(const table_plan& t, long k) {
   std::vector<std::string> values = t.key_exprs(std::to_string(k));
   values.push_back(std::to_string(r % 100000));
   if (t.has_note) values.push_back(chance(rng_, 0.1) ? "NULL" : "'note-" + rs + "'");
-  if (t.has_amount)
-    values.push_back(chance(rng_, 0.05) ? "'NaN'" : chance(rng_, 0.05) ? "'-Infinity'" : std::to_string(r % 10000000) + ".125");
-  if (t.has_at)
-    values.push_back(chance(rng_, 0.05) ? "'infinity'"
-                                        : "timestamptz '2021-06-01 00:00:00+00' + " + std::to_string(r % 100000000) +
-                                              " * interval '1 second'");
+  if (t.has_amount) {
+    bool nan = chance(rng_, 0.05), infinity = !nan && chance(rng_, 0.05);
+    values.push_back(nan && t.special_values        ? "'NaN'"
+                     : infinity && t.special_values ? "'-Infinity'"
+                                                    : std::to_string(r % 10000000) + ".125");
+  }
+  if (t.has_at) {
+    bool infinity = chance(rng_, 0.05);
+    values.push_back(infinity && t.special_values ? "'infinity'"
+                                                  : "timestamptz '2021-06-01 00:00:00+00' + " +
+                                                        std::to_string(r % 100000000) + " * interval '1 second'");
+  }
   if (t.has_big)
     values.push_back(chance(rng_, 0.8) ? toast_value_sql("'" + rs + "'", std::to_string(uniform(rng_, 100, 320)))
                                        : "'small-" + rs + "'");
@@ -240,6 +271,7 @@ std::string session_plan::random_op() {
   const auto& t = plan_.tables[uniform(rng_, 0, static_cast<long>(plan_.tables.size()) - 1)];
   bool keyed = t.key != key_kind::none;
   int op = static_cast<int>(uniform(rng_, 0, 99));
+  if (!keyed && plan_.options.append_only_keyless) op = 0;
   if (op < 15) {  // insert (keyless: sometimes the same row twice)
     std::vector<std::string> rows;
     int count = static_cast<int>(uniform(rng_, 1, 5));

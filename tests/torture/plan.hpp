@@ -19,6 +19,11 @@ struct plan_options {
   int big_rows = 20000;        ///< rows of the one big transaction
   bool keyless = true;         ///< keyless tables (REPLICA IDENTITY FULL) in the draw
   double faults_per_minute = 3;
+  // What the StarRocks sink cannot mirror; the schema a seed draws stays the same.
+  bool special_values = true;        ///< numeric NaN/Infinity, timestamptz +/-infinity
+  bool append_only_keyless = false;  ///< keyless tables only get inserts (Duplicate Key)
+  bool truncate = true;              ///< sometimes a TRUNCATE
+  bool starrocks = false;            ///< emulator faults, load format and compression drawn
 };
 
 enum class key_kind { int4, int8, text, uuid, composite, none };
@@ -39,6 +44,7 @@ struct table_plan {
   int initial_rows = 0;
   long key_space = 0;  ///< workload keys are drawn from 1..key_space
   std::uint64_t salt = 0;
+  bool special_values = true;  ///< from plan_options
 
   std::string qualified() const { return "public." + name; }
   std::string create_sql() const;
@@ -50,13 +56,16 @@ struct table_plan {
   std::string insert_range_sql(long from, long to, int toast_every) const;
 };
 
-enum class fault_kind { kill9, walsender, pg_restart };
+enum class fault_kind { kill9, walsender, pg_restart, emulator };
 const char* fault_kind_name(fault_kind k);
 
 struct fault_event {
   double at_s = 0;     ///< seconds after the workload started
   fault_kind kind = fault_kind::kill9;
   double pause_s = 0;  ///< kill9: how long pg2sr stays down
+  std::string emulator_fault;  ///< emulator: fail, http_500, drop_connection, publish_timeout, ...
+  int count = 1;               ///< emulator: loads it hits
+  int delay_ms = 0;            ///< emulator: slow_response, label_running, publish_timeout
 };
 
 struct run_plan {
@@ -73,6 +82,8 @@ struct run_plan {
   int big_txn_table = 0;
   double truncate_at_s = -1;  ///< < 0: no TRUNCATE in this run
   int truncate_table = 0;
+  std::string load_format = "json";  ///< starrocks
+  std::string compression = "none";  ///< starrocks
 
   /// Human-readable summary (also written to the run folder).
   std::string describe() const;
