@@ -198,6 +198,14 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
     f.pause_s = uniform_real(rng, 0.1, 2.0);
     plan.faults.push_back(f);
   }
+  // A kill -9 while the big transaction is decoded or loaded, in half of the runs.
+  if (n_faults > 0 && chance(rng, 0.5)) {
+    fault_event f;
+    f.at_s = plan.big_txn_at_s + uniform_real(rng, 0.2, 3);
+    f.kind = fault_kind::kill9;
+    f.pause_s = uniform_real(rng, 0.1, 2.0);
+    plan.faults.push_back(f);
+  }
   if (!options.truncate) plan.truncate_at_s = -1;
 
   // Drawn last, so that the rest of a seed's plan is the same for both sinks.
