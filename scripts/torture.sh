@@ -47,6 +47,8 @@ for part in "${parts[@]}"; do
 done
 
 mkdir -p "$work_dir"
+# The driver cleans up on SIGINT/SIGTERM itself; then no further seed starts.
+trap 'echo "torture: interrupted" >&2; exit 130' INT TERM
 failed=()
 declare -A total=()
 start=$SECONDS

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -45,6 +46,13 @@ const char* pipeline_name = "torture";
 const char* slot_name = "pg2sr_torture";
 const char* starrocks_db = "torture";
 const char* starrocks_password = "torture-sr-secret";
+
+// SIGINT / SIGTERM: the run stops at the next check, and its clusters, emulator and pg2sr
+// go with the stack (a soak run interrupted leaves nothing running).
+volatile std::sig_atomic_t interrupted = 0;
+void check_interrupted() {
+  if (interrupted) throw std::runtime_error("interrupted");
+}
 
 struct run_options {
   std::uint64_t seed = 1;
@@ -420,6 +428,7 @@ int run(const run_options& o, const char* argv0) {
   double duration_s = o.plan.minutes * 60;
   std::size_t next_fault = 0;
   while (seconds_since(work.start) < duration_s && !work.harness_error) {
+    check_interrupted();
     if (next_fault < plan.faults.size() && seconds_since(work.start) >= plan.faults[next_fault].at_s) {
       const auto& f = plan.faults[next_fault++];
       stats.add(std::string("fault ") + fault_kind_name(f.kind));
@@ -467,6 +476,7 @@ int run(const run_options& o, const char* argv0) {
   auto target_lsn = source.query("SELECT pg_current_wal_insert_lsn()").at(0).at(0);
   auto until = clock_type::now() + std::chrono::seconds(o.catchup_timeout_s);
   while (clock_type::now() < until) {
+    check_interrupted();
     supervise();
     auto confirmed = admin.query("SELECT coalesce(confirmed_flush_lsn >= '" + target_lsn +
                                  "'::pg_lsn, false) FROM pg_replication_slots WHERE slot_name = '" + slot_name + "'");
@@ -579,6 +589,8 @@ int main(int argc, char** argv) {
     std::cout << plan.describe();
     return 0;
   }
+  std::signal(SIGINT, [](int) { interrupted = 1; });
+  std::signal(SIGTERM, [](int) { interrupted = 1; });
   // scoped_cluster runs scripts/pg-cluster.sh from the source tree.
   setenv("PG2SR_SOURCE_DIR", PG2SR_TORTURE_SOURCE_DIR, 0);
   try {
