@@ -514,14 +514,19 @@ int run(const run_options& o, const char* argv0) {
   for (auto k : {fault_kind::kill9, fault_kind::walsender, fault_kind::pg_restart, fault_kind::emulator})
     faults << " " << fault_kind_name(k) << "=" << stats.get(std::string("fault ") + fault_kind_name(k));
   long commits = 0, rollbacks = 0, errors = 0;
+  std::string error_kinds;  // SQLSTATE x count
   for (const auto& [what, n] : stats.counts) {
     if (what.rfind("commit ", 0) == 0) commits += n;
     if (what.rfind("rollback ", 0) == 0) rollbacks += n;
-    if (what.rfind("error ", 0) == 0) errors += n;
+    if (what.rfind("error ", 0) == 0) {
+      errors += n;
+      error_kinds += (error_kinds.empty() ? " (" : ", ") + what.substr(6) + " x" + std::to_string(n);
+    }
   }
+  if (!error_kinds.empty()) error_kinds += ")";
   std::cout << "seed " << o.seed << ": " << (pass ? "PASS" : "FAIL") << " (" << compared.size() << " tables, " << rows
             << " rows compared, " << commits << " commits, " << rollbacks << " rollbacks, " << errors
-            << " workload errors; faults" << faults.str() << "; pg2sr ended on its own "
+            << " workload errors" << error_kinds << "; faults" << faults.str() << "; pg2sr ended on its own "
             << stats.get("pg2sr ended on its own") << "x)\n";
   if (!pass) {
     if (!caught_up) std::cout << "  pg2sr did not catch up within " << o.catchup_timeout_s << " s: waiting for " << waiting_for << "\n";
