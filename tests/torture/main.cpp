@@ -335,7 +335,7 @@ std::string replay_command(const char* argv0, const run_options& o) {
   std::ostringstream out;
   out << fs::absolute(argv0).string() << " --seed " << o.seed << " --minutes " << o.plan.minutes << " --max-tables "
       << o.plan.max_tables << " --big-rows " << o.plan.big_rows << " --faults-per-minute " << o.plan.faults_per_minute
-      << (o.plan.keyless ? "" : " --no-keyless") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
+      << (o.plan.keyless ? "" : " --no-keyless") << (o.plan.toast ? "" : " --no-toast") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
       << " --work-dir " << o.work_dir
       << " --pg2sr " << o.pg2sr_binary;
   return out.str();
@@ -565,6 +565,8 @@ int main(int argc, char** argv) {
   app.add_option("--faults-per-minute", o.plan.faults_per_minute)->capture_default_str();
   bool no_keyless = false, partitions = false;
   app.add_flag("--no-keyless", no_keyless, "no keyless (REPLICA IDENTITY FULL) tables");
+  bool no_toast = false;
+  app.add_flag("--no-toast", no_toast, "no TOAST columns (to narrow down a failure)");
   app.add_flag("--no-faults", [&](std::int64_t) { o.faults = false; }, "no faults");
   app.add_flag("--partitions", partitions, "partitioned tables (not supported yet)");
   app.add_option("--sink", o.sink, "postgres (create_tables) or starrocks (the emulator, tables from pg2sr's mapping)")
@@ -578,6 +580,7 @@ int main(int argc, char** argv) {
   app.add_flag("--plan-only", plan_only, "print the seed's plan and exit");
   CLI11_PARSE(app, argc, argv);
   o.plan.keyless = !no_keyless;
+  o.plan.toast = !no_toast;
   if (partitions) {
     std::cerr << "pg2sr_torture: partitioned tables are not supported yet\n";
     return 2;

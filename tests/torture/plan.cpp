@@ -161,8 +161,8 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
     t.has_note = chance(rng, 0.6);
     t.has_amount = chance(rng, 0.5);
     t.has_at = chance(rng, 0.5);
-    t.has_big = chance(rng, 0.75);
-    t.has_blob = chance(rng, 0.35);
+    t.has_big = chance(rng, 0.75) && options.toast;
+    t.has_blob = chance(rng, 0.35) && options.toast;
     if (t.has_note) t.columns.push_back({"note", "text"});
     if (t.has_amount) t.columns.push_back({"amount", "numeric"});
     if (t.has_at) t.columns.push_back({"at", "timestamptz"});

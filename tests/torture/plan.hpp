@@ -18,6 +18,7 @@ struct plan_options {
   int max_tables = 8;          ///< 1..max_tables tables
   int big_rows = 20000;        ///< rows of the one big transaction
   bool keyless = true;         ///< keyless tables (REPLICA IDENTITY FULL) in the draw
+  bool toast = true;           ///< TOAST columns (drawn either way: a seed's other draws stay the same)
   double faults_per_minute = 3;
   // What the StarRocks sink cannot mirror; the schema a seed draws stays the same.
   bool special_values = true;        ///< numeric NaN/Infinity, timestamptz +/-infinity
