@@ -24,6 +24,7 @@
 #include "engine/starrocks_schema.hpp"
 #include "engine/table_selection.hpp"
 #include "tests/emulator/starrocks_emulator.hpp"
+#include "tests/emulator/pg2sr_tables.hpp"
 #include "tests/engine/live_pipeline.hpp"
 #include "tests/engine/pgbench_workload.hpp"
 #include "tests/engine/toast_window_workload.hpp"
@@ -49,23 +50,7 @@ std::string sink_toml(const emu::starrocks_emulator& emulator, const std::string
 // Creates in the emulator the table of every selected source table, from pg2sr's mapping.
 void create_targets(emu::starrocks_emulator& emulator, const live_pipeline& p) {
   setenv("PG2SR_LIVE_TEST_PASSWORD", live_test_password, 1);
-  auto cfg = config::load_file(p.dir() / "p.toml");
-  actors::pg_connection conn(config::conninfo(cfg.source.postgres, true));
-  for (const auto& t : engine::describe_starrocks_tables(conn, engine::select_tables(conn, cfg.tables), cfg)) {
-    emu::table_schema schema;
-    schema.db = t.database;
-    schema.table = t.name;
-    for (const auto& c : t.columns) schema.columns.push_back({c.name, c.mapping.starrocks_type, true, std::nullopt});
-    schema.model = t.model == engine::starrocks_model::primary_key ? emu::table_model::primary_key
-                                                                   : emu::table_model::duplicate_key;
-    schema.key = t.model == engine::starrocks_model::primary_key ? t.key_columns
-                                                                 : std::vector<std::string>{t.sort_column};
-    try {
-      emulator.drop_table(schema.db, schema.table);
-    } catch (const std::exception&) {
-    }
-    emulator.create_table(schema);
-  }
+  emu::create_pipeline_tables(emulator, p.dir() / "p.toml");
 }
 
 using keyed_rows = std::map<std::string, std::map<std::string, std::optional<std::string>>>;
