@@ -174,13 +174,21 @@ std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_wi
                     w.task->description, w.task->table_sql);
       continue;
     }
+    // The chunk's columns are the plan's: a column the stream added since is left out, as
+    // from every chunk row; a row with fewer columns (one dropped) cannot be completed.
+    const std::size_t width = w.task->relation->columns.size();
+    if (row->kinds.size() < width) {
+      spdlog::warn("snapshot chunk {} of {}: a row changed with unchanged TOAST values after a column was dropped "
+                   "cannot be completed from the chunk", w.task->description, w.task->table_sql);
+      continue;
+    }
     change_event ins;
     ins.op = change_op::insert;
     ins.relid = w.task->ref.relid;
     ins.relation = w.task->relation.get();
     ins.new_begin = static_cast<std::uint32_t>(spans.size());
-    ins.new_count = static_cast<std::uint32_t>(row->kinds.size());
-    for (std::size_t i = 0; i < row->kinds.size(); ++i) {
+    ins.new_count = static_cast<std::uint32_t>(width);
+    for (std::size_t i = 0; i < width; ++i) {
       bool from_chunk = row->kinds[i] == value_kind::unchanged_toast && snap && i < snap->size();
       value_kind kind = from_chunk ? (*snap)[i].kind : row->kinds[i];
       std::string_view data = from_chunk ? (*snap)[i].data : std::string_view(row->data[i]);
