@@ -137,9 +137,19 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
       if (e.old_kind != 0) {
         std::string old_key = key_of(old_values);
         moved = distinct_rows_ || old_key != new_key;  // a keyless row is replaced whole
-        bool partial = std::any_of(new_values.begin(), new_values.end(),
-                                   [](const column_value& v) { return v.kind == value_kind::unchanged_toast; });
-        if (moved) put(row_op::delete_row, old_values, e, std::move(old_key), false, partial);
+        auto leaves_out = [](tuple values) {
+          return std::any_of(values.begin(), values.end(),
+                             [](const column_value& v) { return v.kind == value_kind::unchanged_toast; });
+        };
+        // The row moving holds what an earlier upsert of its old key in this batch set:
+        // that upsert is folded away by the delete below, and the target never sees it.
+        if (moved && leaves_out(new_values) && !old_key.empty()) {
+          if (auto it = by_key_.find(old_key); it != by_key_.end() && batch_->rows[it->second].op == row_op::upsert) {
+            const load_row& older = batch_->rows[it->second];
+            new_values = merge(tuple(older.values, older.count), new_values);
+          }
+        }
+        if (moved) put(row_op::delete_row, old_values, e, std::move(old_key), false, leaves_out(new_values));
       }
       put(row_op::upsert, new_values, e, std::move(new_key), moved);
       break;

@@ -214,4 +214,15 @@ BOOST_FIXTURE_TEST_CASE(a_key_reused_after_a_move_keeps_the_moved_pair_whole, fi
              boost::test_tools::per_element());
 }
 
+// A row's TOAST column is updated, then its key changes in the same batch (the value goes as
+// unchanged TOAST): the moved row takes the value of the update folded away by the delete,
+// not the target's older one. (The target's row kept its old value through the move.)
+BOOST_FIXTURE_TEST_CASE(a_key_change_after_an_update_in_the_batch_takes_the_updated_values, fixture) {
+  update({text("3"), text("a"), text("NEW")});
+  update({text("7"), text("a"), toast()}, {text("3"), null(), null()}, 'K');
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"D(3,null,null)", "U(7,a,NEW)"}), boost::test_tools::per_element());
+  BOOST_TEST(!b->rows[1].moved);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
