@@ -352,6 +352,11 @@ BOOST_AUTO_TEST_CASE(unchanged_toasted_columns_are_kept_on_update_and_key_change
     // the first one's old row.
     exec(p.sql(), std::string("BEGIN; UPDATE ") + table + " SET id = 300 WHERE id = 4; UPDATE " + table +
                       " SET id = 4, title = 'took 4' WHERE id = 5; COMMIT");
+    // The TOAST value changes, then the key with it unchanged, in one batch (two transactions:
+    // within one, decoding sends the value whole): the row at 306 must hold the new value (it
+    // kept the target's older one).
+    exec(p.sql(), std::string("UPDATE ") + table + " SET body = (SELECT string_agg(md5('new' || i), '') FROM "
+                      "generate_series(1, 200) i) WHERE id = 6; UPDATE " + table + " SET id = 306 WHERE id = 6");
   }
   exec(p.sql(), "UPDATE notes SET tag = tag || ' changed' WHERE tag IN ('tag 1', 'tag 2')");
   BOOST_REQUIRE(p.wait_for_sentinel(2));
@@ -359,6 +364,8 @@ BOOST_AUTO_TEST_CASE(unchanged_toasted_columns_are_kept_on_update_and_key_change
   require_equal(p, target.get(), {"public.docs", "public.docs_full", "public.notes"});
   BOOST_TEST(query(target.get(), "SELECT count(*) FROM docs WHERE body IS NULL")[0][0] == "0");
   BOOST_TEST(query(target.get(), "SELECT count(*) FROM docs WHERE id > 100 AND title = 'moved'")[0][0] == "3");
+  BOOST_TEST(query(target.get(), "SELECT body = (SELECT string_agg(md5('new' || i), '') FROM generate_series(1, 200) i) "
+                                 "FROM docs WHERE id = 306")[0][0] == "t");
   p.stop();
 }
 
