@@ -225,4 +225,15 @@ BOOST_FIXTURE_TEST_CASE(a_key_change_after_an_update_in_the_batch_takes_the_upda
   BOOST_TEST(!b->rows[1].moved);
 }
 
+// The same through a chain of moves whose first row is partial: the values present in the
+// older rows go along, what none of them had stays unchanged TOAST (a move of the target's row).
+BOOST_FIXTURE_TEST_CASE(a_chain_of_key_changes_carries_the_present_values_along, fixture) {
+  update({text("1"), toast(), text("body1")});
+  update({text("2"), toast(), toast()}, {text("1"), null(), null()}, 'K');
+  update({text("3"), text("c"), toast()}, {text("2"), null(), null()}, 'K');
+  auto b = compact();
+  BOOST_TEST(rows_of(*b) == (std::vector<std::string>{"D(1,null,null)", "D(2,null,null)", "U(3,c,body1)"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
