@@ -462,7 +462,12 @@ void complete_moved_rows(postgres_loader_state& st, const postgres_loader_settin
     std::string why;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     auto& whole = found.emplace_back();
-    auto outcome = st.source->read(rel, key, xids[key], deadline, whole, why);
+    source_row_reader::outcome outcome;
+    try {
+      outcome = st.source->read(rel, key, xids[key], deadline, whole, why);
+    } catch (const pg_error& e) {  // the source is restarting, say: the batch is tried again
+      throw pg_error(std::string("reading a moved row again from the source: ") + e.what(), "08006");
+    }
     if (outcome == source_row_reader::outcome::gone) continue;
     if (outcome == source_row_reader::outcome::unreadable)
       throw load_error(rel.qualified_name() + ": a row moved from a key the target lacks cannot be read again: " + why);
