@@ -22,7 +22,7 @@ void commit_prepared(stream_load_client& client, const prepared_load& load) {
     sl::response r = client.transaction("commit", load.db, load.table, load.label);
     if (r.http_status == 200 && r.status == "OK") return;
     // Transport errors and a transaction still busy pass; anything else is final.
-    bool transient = r.http_status == 0 || r.http_status >= 500 || r.status == "TXN_IN_PROCESSING";
+    bool transient = (r.http_status == 0 && !r.certificate_failure) || r.http_status >= 500 || r.status == "TXN_IN_PROCESSING";
     if (!transient || attempt >= 10)
       throw std::runtime_error("commit of prepared load " + load.label + " into " + load.db + "." + load.table +
                                " failed: " + sl::describe(r) +

@@ -324,8 +324,7 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     actors::prepared_journal in_flight(cfg.pipeline.state_dir / "starrocks-inflight.journal");
     auto journaled = journal.entries();
     if (state.prepared.empty() && journaled.empty() && in_flight.entries().empty()) return true;
-    actors::stream_load_client client({sr.fe_url, sr.user, sr.password.reveal(),
-                                       std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)});
+    actors::stream_load_client client(actors::stream_load_settings_of(sr));
     // A load the last run sent but did not see answered may still commit: were it to land
     // after this run's loads of its table, it would bring back what they changed. StarRocks
     // ends a load within its timeout (load_timeout): one not final by then stops the start,
@@ -545,8 +544,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   } else if (cfg.sink.kind == config::sink_kind::starrocks) {
     const auto& sr = cfg.sink.starrocks;
     starrocks_loader_settings ls;
-    ls.http = {sr.fe_url, sr.user, sr.password.reveal(),
-               std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)};
+    ls.http = stream_load_settings_of(sr);
     ls.pipeline = cfg.pipeline.name;
     // Labels of this run differ from every earlier run's (see codecs::stream_load::label).
     ls.run = std::random_device{}() ^ static_cast<std::uint32_t>(std::time(nullptr));
@@ -599,8 +597,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     const auto& sr = cfg.sink.starrocks;
     committer = system.spawn<caf::detached>(
         starrocks_committer,
-        stream_load_settings{sr.fe_url, sr.user, sr.password.reveal(),
-                             std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)},
+        stream_load_settings_of(sr),
         journal);
     self->send(checkpointer, link_committer_msg{*committer});
   }
