@@ -55,16 +55,21 @@ std::string source_id_of(const config::pipeline_config& cfg) {
   return "postgres:" + pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname + "/" + cfg.source.slot;
 }
 
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
 // SIGINT/SIGTERM are blocked in every thread and collected by one watcher thread, which
 // asks the source to end the stream; the pipeline then drains normally.
 class signal_watcher {
  public:
   explicit signal_watcher(std::function<void(int)> on_signal) {
     thread_ = std::thread([this, cb = std::move(on_signal)] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
+      sigset_t set = stop_signal_set();
       timespec timeout{0, 100'000'000};
       while (!done_.load()) {
         int sig = sigtimedwait(&set, nullptr, &timeout);
@@ -83,11 +88,22 @@ class signal_watcher {
 };
 
 void block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  sigset_t set = stop_signal_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// A stop signal that came during start-up (blocked from its first step, so that it cannot
+// end the process without a word): the start ends between two steps, before the next
+// thing it would create on the source or the target.
+struct stopped_during_start_up {
+  int signal = 0;
+};
+
+void stop_if_signalled() {
+  sigset_t set = stop_signal_set();
+  timespec now{0, 0};
+  int sig = sigtimedwait(&set, nullptr, &now);
+  if (sig > 0) throw stopped_during_start_up{sig};
 }
 
 std::string rate(double per_sec) {
@@ -444,6 +460,7 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                  : action == publication_action::altered ? "altered to the selection"
                                                          : "as it is");
     std::string slot_snapshot;  // what the new slot will not stream
+    stop_if_signalled();
     if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty())
       slot_snapshot = create_pipeline_slot(cfg, conn, tables);
     selected = tables;
@@ -465,9 +482,8 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
   }
 }
 
-}  // namespace
-
-int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
+// run_pipeline after the stop signals are blocked.
+int start_and_run(const config::pipeline_config& cfg, const run_options& options) {
   if (cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::synthetic) {
     try {  // a PostgreSQL source prepares the target with its tables
       actors::pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
@@ -505,7 +521,9 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   if (initial.durable_lsn != 0)
     spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
                  store->file().string());
+  stop_if_signalled();
   if (!settle_prepared_loads(cfg, initial, *store)) return 1;
+  stop_if_signalled();
   std::vector<chunk_task_ptr> snapshot_chunks;
   std::vector<source_table> selected;
   auto targets = std::make_shared<actors::starrocks_targets>();
@@ -513,8 +531,8 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   if (cfg.source.kind == config::source_kind::postgres &&
       !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected, *targets, target_session))
     return 1;
-
-  block_stop_signals();  // before CAF starts its threads, so they inherit the mask
+  // A signal from here on is the watcher's (below): the pipeline drains what it has.
+  stop_if_signalled();
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(std::max(2u, std::thread::hardware_concurrency())));
   // CAF 0.17's work-stealing workers back off into 10 ms sleeps while a pipeline stage
@@ -784,6 +802,19 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
                                                           : std::string());
   }
   return exit_code;
+}
+
+}  // namespace
+
+int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
+  block_stop_signals();  // first: CAF's threads, started later, inherit the mask
+  try {
+    return start_and_run(cfg, options);
+  } catch (const stopped_during_start_up& stop) {
+    spdlog::info("received {} during start-up: stopped before streaming; the next start goes on from the checkpoint",
+                 stop.signal == SIGINT ? "SIGINT" : "SIGTERM");
+    return 0;
+  }
 }
 
 }  // namespace pg2sr::engine
