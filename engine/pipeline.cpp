@@ -430,7 +430,7 @@ std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_
 // (created now, so that snapshot watermarks written from now on are in it), and the
 // snapshot plan (made once, kept in the checkpoint) with a task per unfinished chunk.
 // Returns false (after logging why) when the pipeline cannot start.
-bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state,
+bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state, bool checkpoint_found,
                              checkpoint_store& store, std::vector<chunk_task_ptr>& tasks,
                              std::vector<source_table>& selected, actors::starrocks_targets& targets,
                              std::vector<std::pair<std::string, std::string>>& target_session) {
@@ -463,6 +463,12 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
     stop_if_signalled();
     if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty())
       slot_snapshot = create_pipeline_slot(cfg, conn, tables);
+    else if (!checkpoint_found && cfg.snapshot.mode != config::snapshot_mode::never)
+      spdlog::warn("replication slot {} exists but {} holds no checkpoint (lost, or another state_dir than the "
+                   "last run's): the snapshot is taken again, since what the target already holds is unknown; its "
+                   "rows are loaded again (tables with a primary key end the same, Duplicate Key tables and jsonl "
+                   "get them twice). Stop now and restore {} to resume instead",
+                   src.slot, cfg.pipeline.state_dir.string(), store.file().string());
     selected = tables;
     auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
     if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) return true;
@@ -505,8 +511,12 @@ int start_and_run(const config::pipeline_config& cfg, const run_options& options
   }
   auto store = std::make_shared<checkpoint_store>(cfg.pipeline.state_dir);
   checkpoint_state initial;
+  bool checkpoint_found = false;
   try {
-    if (auto loaded = store->load()) initial = *loaded;
+    if (auto loaded = store->load()) {
+      initial = *loaded;
+      checkpoint_found = true;
+    }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -529,7 +539,7 @@ int start_and_run(const config::pipeline_config& cfg, const run_options& options
   auto targets = std::make_shared<actors::starrocks_targets>();
   std::vector<std::pair<std::string, std::string>> target_session;
   if (cfg.source.kind == config::source_kind::postgres &&
-      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected, *targets, target_session))
+      !prepare_postgres_source(cfg, initial, checkpoint_found, *store, snapshot_chunks, selected, *targets, target_session))
     return 1;
   // A signal from here on is the watcher's (below): the pipeline drains what it has.
   stop_if_signalled();

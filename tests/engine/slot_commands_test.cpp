@@ -39,6 +39,32 @@ std::unique_ptr<config_file> prepare(const std::string& db, const std::string& s
 
 BOOST_AUTO_TEST_SUITE(slot_commands)
 
+// Issue 19.12: with the checkpoint lost and the slot still there, pg2sr took the snapshot
+// again without a word; it now says so and why.
+BOOST_AUTO_TEST_CASE(a_lost_checkpoint_with_the_slot_left_warns_that_the_snapshot_is_taken_again) {
+  namespace fs = std::filesystem;
+  auto slot = unique_name("pf_lost_checkpoint");
+  auto db = fresh_source_database("pg2sr_slot_lost");
+  sql(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)");
+  slot_cleanup cleanup(db, slot);
+  auto state_dir = fs::temp_directory_path() / unique_name("pg2sr_lost_checkpoint_state");
+  fs::remove_all(state_dir);
+  auto toml = source_toml(cluster().port, "pg2sr_slot_lost", slot, "pf_lost_pub", "[snapshot]\nmode = \"snapshot_only\"");
+  toml.replace(toml.find("/tmp/pg2sr-pf-state"), std::string("/tmp/pg2sr-pf-state").size(), state_dir.string());
+  config_file file("pf_lost", toml);
+  auto first = run_pg2sr("run -c " + file.path());
+  BOOST_TEST_REQUIRE(first.exit_code == 0, first.output);
+  BOOST_TEST(first.output.find("no checkpoint") == std::string::npos, first.output);
+  BOOST_TEST_REQUIRE(slot_exists(db, slot));
+  fs::remove(state_dir / "checkpoint.json");
+  auto second = run_pg2sr("run -c " + file.path());
+  BOOST_TEST(second.exit_code == 0, second.output);
+  BOOST_TEST(second.output.find("replication slot " + slot + " exists but " + state_dir.string() +
+                                " holds no checkpoint") != std::string::npos, second.output);
+  BOOST_TEST(second.output.find("the snapshot is taken again") != std::string::npos, second.output);
+  fs::remove_all(state_dir);
+}
+
 // Issue 19.12: a SIGTERM while pg2sr starts (here: waiting for a lock the test holds on the
 // table its publication is created for) killed it without a word. Now the start ends,
 // saying so, before the slot is created.
