@@ -125,12 +125,7 @@ BOOST_AUTO_TEST_CASE(unusable_or_held_state_dir_fails_check_and_stops_run_before
   std::ofstream(blocker) << "a file, not a directory\n";
   auto bad_dir = (blocker / "state").string();
   auto toml = source_toml(cluster().port, "pg2sr_pf_state", slot, "pf_state_pub");
-  auto with_state_dir = [&](const std::string& dir) {
-    auto text = toml;
-    text.replace(text.find("/tmp/pg2sr-pf-state"), std::string("/tmp/pg2sr-pf-state").size(), dir);
-    return text;
-  };
-  config_file file("pf_state", with_state_dir(bad_dir));
+  config_file file("pf_state", with_state_dir(toml, bad_dir));
   auto checked = run_pg2sr("check -c " + file.path());
   BOOST_TEST(checked.exit_code == 1, checked.output);
   BOOST_TEST(checked.output.find("FAIL: state_dir " + bad_dir + " cannot be created: " + blocker.string() +
@@ -144,7 +139,7 @@ BOOST_AUTO_TEST_CASE(unusable_or_held_state_dir_fails_check_and_stops_run_before
 
   auto good_dir = fs::temp_directory_path() / unique_name("pg2sr_pf_state_dir");
   fs::remove_all(good_dir);
-  config_file good("pf_state_good", with_state_dir(good_dir.string()));
+  config_file good("pf_state_good", with_state_dir(toml, good_dir.string()));
   auto fresh = run_pg2sr("check -c " + good.path());
   BOOST_TEST(fresh.output.find("ok: state_dir " + good_dir.string()) != std::string::npos, fresh.output);
   BOOST_TEST(!fs::exists(good_dir), "check creates nothing");

@@ -35,6 +35,28 @@ std::unique_ptr<config_file> prepare(const std::string& db, const std::string& s
   return std::make_unique<config_file>(slot, source_toml(cluster().port, db, slot, "pf_slots"));
 }
 
+// A pipeline of its own for `pg2sr run`: database pg2sr_slot_<name> set up by `setup_sql`,
+// slot pf_<name>_<pid> dropped at the end, an empty state_dir, its configuration file.
+struct own_pipeline {
+  own_pipeline(const std::string& name, const std::string& setup_sql, const std::string& extra = "")
+      : slot(unique_name("pf_" + name)),
+        db(fresh_source_database("pg2sr_slot_" + name)),
+        cleanup(db, slot),
+        state_dir(std::filesystem::temp_directory_path() / unique_name("pg2sr_" + name + "_state")),
+        file(name, with_state_dir(source_toml(cluster().port, "pg2sr_slot_" + name, slot, "pf_" + name, extra),
+                                  state_dir.string())) {
+    sql(db, setup_sql);
+    std::filesystem::remove_all(state_dir);
+  }
+  ~own_pipeline() { std::filesystem::remove_all(state_dir); }
+
+  std::string slot;
+  std::string db;
+  slot_cleanup cleanup;
+  std::filesystem::path state_dir;
+  config_file file;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(slot_commands)
@@ -42,27 +64,18 @@ BOOST_AUTO_TEST_SUITE(slot_commands)
 // Issue 19.12: with the checkpoint lost and the slot still there, pg2sr took the snapshot
 // again without a word; it now says so and why.
 BOOST_AUTO_TEST_CASE(a_lost_checkpoint_with_the_slot_left_warns_that_the_snapshot_is_taken_again) {
-  namespace fs = std::filesystem;
-  auto slot = unique_name("pf_lost_checkpoint");
-  auto db = fresh_source_database("pg2sr_slot_lost");
-  sql(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)");
-  slot_cleanup cleanup(db, slot);
-  auto state_dir = fs::temp_directory_path() / unique_name("pg2sr_lost_checkpoint_state");
-  fs::remove_all(state_dir);
-  auto toml = source_toml(cluster().port, "pg2sr_slot_lost", slot, "pf_lost_pub", "[snapshot]\nmode = \"snapshot_only\"");
-  toml.replace(toml.find("/tmp/pg2sr-pf-state"), std::string("/tmp/pg2sr-pf-state").size(), state_dir.string());
-  config_file file("pf_lost", toml);
-  auto first = run_pg2sr("run -c " + file.path());
+  own_pipeline p("lost", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)",
+                 "[snapshot]\nmode = \"snapshot_only\"");
+  auto first = run_pg2sr("run -c " + p.file.path());
   BOOST_TEST_REQUIRE(first.exit_code == 0, first.output);
   BOOST_TEST(first.output.find("no checkpoint") == std::string::npos, first.output);
-  BOOST_TEST_REQUIRE(slot_exists(db, slot));
-  fs::remove(state_dir / "checkpoint.json");
-  auto second = run_pg2sr("run -c " + file.path());
+  BOOST_TEST_REQUIRE(slot_exists(p.db, p.slot));
+  std::filesystem::remove(p.state_dir / "checkpoint.json");
+  auto second = run_pg2sr("run -c " + p.file.path());
   BOOST_TEST(second.exit_code == 0, second.output);
-  BOOST_TEST(second.output.find("replication slot " + slot + " exists but " + state_dir.string() +
+  BOOST_TEST(second.output.find("replication slot " + p.slot + " exists but " + p.state_dir.string() +
                                 " holds no checkpoint") != std::string::npos, second.output);
   BOOST_TEST(second.output.find("the snapshot is taken again") != std::string::npos, second.output);
-  fs::remove_all(state_dir);
 }
 
 // Issue 19.12: a SIGTERM while pg2sr starts (here: waiting for a lock the test holds on the
@@ -70,21 +83,13 @@ BOOST_AUTO_TEST_CASE(a_lost_checkpoint_with_the_slot_left_warns_that_the_snapsho
 // saying so, before the slot is created.
 BOOST_AUTO_TEST_CASE(sigterm_during_start_up_stops_with_a_message_before_the_slot) {
   namespace fs = std::filesystem;
-  auto slot = unique_name("pf_startup_stop");
-  auto db = fresh_source_database("pg2sr_slot_startup");
-  sql(db, "CREATE TABLE t (id int PRIMARY KEY)");
-  slot_cleanup cleanup(db, slot);
-  auto state_dir = fs::temp_directory_path() / unique_name("pg2sr_startup_stop_state");
-  fs::remove_all(state_dir);
-  auto toml = source_toml(cluster().port, "pg2sr_slot_startup", slot, "pf_startup_pub");
-  toml.replace(toml.find("/tmp/pg2sr-pf-state"), std::string("/tmp/pg2sr-pf-state").size(), state_dir.string());
-  config_file file("pf_startup", toml);
-  auto holder = connect(db);
+  own_pipeline p("startup", "CREATE TABLE t (id int PRIMARY KEY)");
+  auto holder = connect(p.db);
   exec(holder.get(), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
   std::string log = (fs::temp_directory_path() / unique_name("pg2sr_startup_stop.log")).string();
   fs::remove(log);
-  child_process run({std::getenv("PG2SR_BINARY"), "run", "-c", file.path()}, log);
-  auto watcher = connect(db);
+  child_process run({std::getenv("PG2SR_BINARY"), "run", "-c", p.file.path()}, log);
+  auto watcher = connect(p.db);
   bool waiting = false;
   for (int i = 0; i < 1500 && !waiting; ++i) {
     waiting = !query(watcher.get(), "SELECT 1 FROM pg_stat_activity WHERE application_name = 'pg2sr' AND "
@@ -99,8 +104,7 @@ BOOST_AUTO_TEST_CASE(sigterm_during_start_up_stops_with_a_message_before_the_slo
   BOOST_TEST(r.signal == 0, text);
   BOOST_TEST(r.exit_code == 0, text);
   BOOST_TEST(text.find("received SIGTERM during start-up") != std::string::npos, text);
-  BOOST_TEST(!slot_exists(db, slot));
-  fs::remove_all(state_dir);
+  BOOST_TEST(!slot_exists(p.db, p.slot));
   fs::remove(log);
 }
 

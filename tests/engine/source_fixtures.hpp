@@ -134,6 +134,12 @@ inline std::string source_toml(int port, const std::string& dbname, const std::s
          "\"\n" + extra + "\n[sink]\nkind = \"null\"\n";
 }
 
+/// `toml` (from source_toml) with its state_dir replaced by `dir`.
+inline std::string with_state_dir(std::string toml, const std::string& dir) {
+  const std::string shared = "/tmp/pg2sr-pf-state";
+  return toml.replace(toml.find(shared), shared.size(), dir);
+}
+
 /// The configuration parsed as pg2sr does.
 inline config::pipeline_config load_toml(const std::string& toml) { return config::load_string(toml, "test.toml"); }
 
