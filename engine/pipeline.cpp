@@ -568,7 +568,8 @@ int start_and_run(const config::pipeline_config& cfg, const run_options& options
   auto in_flight = std::make_shared<prepared_journal>(cfg.pipeline.state_dir / "starrocks-inflight.journal");
   std::vector<loader_actor> loaders;
   if (cfg.sink.kind == config::sink_kind::jsonl) {
-    loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
+    loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync,
+                                                  cfg.pipeline.state_dir / "jsonl-output"));
   } else if (cfg.sink.kind == config::sink_kind::starrocks) {
     const auto& sr = cfg.sink.starrocks;
     starrocks_loader_settings ls;
