@@ -3,14 +3,93 @@
 // or dropped connection is still sent again.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
 
 #include "actors/stream_load_client.hpp"
+#include "tests/support/process.hpp"
 
 using namespace pg2sr::actors;
 namespace sl = pg2sr::codecs::stream_load;
 
+namespace {
+
+// A free port on 127.0.0.1 (bound by the kernel, then released).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(stream_load_client)
+
+// Against a real TLS server (openssl s_server with a self-signed certificate for
+// 127.0.0.1): refused as untrusted, fatal, until ca_file names the certificate.
+BOOST_AUTO_TEST_CASE(an_untrusted_https_server_is_a_fatal_certificate_failure_until_ca_file_trusts_it) {
+  namespace fs = std::filesystem;
+  const std::string openssl = "/usr/bin/openssl";
+  if (!fs::exists(openssl)) {
+    BOOST_TEST_MESSAGE("no " << openssl << ": skipped");
+    return;
+  }
+  auto dir = fs::temp_directory_path() / ("pg2sr_tls_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  pg2sr::test::run_command({openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"});
+  BOOST_TEST_REQUIRE(fs::exists(cert));
+  int port = free_port();
+  pg2sr::test::child_process server({openssl, "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+                                     cert, "-key", key, "-www", "-quiet"},
+                                    (dir / "server.log").string());
+  for (int i = 0; i < 500 && !accepts(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  BOOST_TEST_REQUIRE(accepts(port), pg2sr::test::read_text((dir / "server.log").string()));
+  std::string url = "https://127.0.0.1:" + std::to_string(port);
+
+  pg2sr::actors::stream_load_client untrusting({url, "u", "p", std::chrono::seconds(5), ""});
+  auto refused = untrusting.load("db", "t", "label-1", {}, "{}");
+  BOOST_TEST(refused.certificate_failure, refused.transport_error);
+  BOOST_TEST((sl::classify(refused) == sl::outcome::fatal));
+  BOOST_TEST(refused.transport_error.find("ca_file") != std::string::npos, refused.transport_error);
+  std::string error;
+  BOOST_CHECK_THROW(untrusting.load_state("db", "label-1", error), std::runtime_error);
+
+  pg2sr::actors::stream_load_client trusting({url, "u", "p", std::chrono::seconds(5), cert});
+  auto answered = trusting.load("db", "t", "label-1", {}, "{}");
+  BOOST_TEST(!answered.certificate_failure, answered.transport_error);
+  server.kill(SIGTERM);
+  server.wait();
+  fs::remove_all(dir);
+}
 
 BOOST_AUTO_TEST_CASE(certificate_failures_are_fatal_with_the_reason_and_a_hint) {
   for (CURLcode code : {CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
