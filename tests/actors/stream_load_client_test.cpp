@@ -3,10 +3,7 @@
 // or dropped connection is still sent again.
 #include <boost/test/unit_test.hpp>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,38 +12,11 @@
 #include <thread>
 
 #include "actors/stream_load_client.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 
 using namespace pg2sr::actors;
 namespace sl = pg2sr::codecs::stream_load;
-
-namespace {
-
-// A free port on 127.0.0.1 (bound by the kernel, then released).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(stream_load_client)
 
@@ -67,12 +37,12 @@ BOOST_AUTO_TEST_CASE(an_untrusted_https_server_is_a_fatal_certificate_failure_un
                             "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
                             "-addext", "subjectAltName=IP:127.0.0.1"});
   BOOST_TEST_REQUIRE(fs::exists(cert));
-  int port = free_port();
+  int port = pg2sr::test::closed_port();
   pg2sr::test::child_process server({openssl, "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
                                      cert, "-key", key, "-www", "-quiet"},
                                     (dir / "server.log").string());
-  for (int i = 0; i < 500 && !accepts(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  BOOST_TEST_REQUIRE(accepts(port), pg2sr::test::read_text((dir / "server.log").string()));
+  for (int i = 0; i < 500 && !pg2sr::test::accepts(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  BOOST_TEST_REQUIRE(pg2sr::test::accepts(port), pg2sr::test::read_text((dir / "server.log").string()));
   std::string url = "https://127.0.0.1:" + std::to_string(port);
 
   pg2sr::actors::stream_load_client untrusting({url, "u", "p", std::chrono::seconds(5), ""});
