@@ -54,8 +54,11 @@ BOOST_AUTO_TEST_CASE(an_untrusted_https_server_is_a_fatal_certificate_failure_un
   BOOST_CHECK_THROW(untrusting.load_state("db", "label-1", error), std::runtime_error);
 
   pg2sr::actors::stream_load_client trusting({url, "u", "p", std::chrono::seconds(5), cert});
-  auto answered = trusting.load("db", "t", "label-1", {}, "{}");
-  BOOST_TEST(!answered.certificate_failure, answered.transport_error);
+  // A GET (s_server answers it with a page, not JSON): the handshake passed. (A PUT would
+  // wait for a 100 Continue this server never sends.)
+  error.clear();
+  BOOST_CHECK_NO_THROW(trusting.load_state("db", "label-1", error));
+  BOOST_TEST(error.find("get_load_state: HTTP 200") == 0u, error);
   server.kill(SIGTERM);
   server.wait();
   fs::remove_all(dir);
