@@ -2,10 +2,13 @@
 #include "actors/jsonl_loader.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include "codecs/lsn.hpp"
@@ -81,7 +84,28 @@ void render_jsonl(const load_batch& batch, std::string& out) {
   }
 }
 
-std::size_t repair_jsonl_tail(const std::filesystem::path& path) {
+namespace {
+
+// "<device> <inode>": which file a descriptor is open on.
+std::string file_identity(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return {};
+  return std::to_string(st.st_dev) + " " + std::to_string(st.st_ino);
+}
+
+}  // namespace
+
+void mark_jsonl_output(int fd, const std::filesystem::path& path, const std::filesystem::path& marker) {
+  std::string text = file_identity(fd) + " " + path.string() + "\n";
+  auto temporary = marker.string() + ".tmp";
+  int out = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = out >= 0 && ::write(out, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(out) == 0;
+  if (out >= 0) ::close(out);
+  if (!ok || std::rename(temporary.c_str(), marker.c_str()) != 0)
+    throw std::runtime_error("cannot write " + marker.string() + ": " + std::strerror(errno));
+}
+
+std::size_t repair_jsonl_tail(const std::filesystem::path& path, const std::filesystem::path& marker) {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return 0;
@@ -92,27 +116,35 @@ std::size_t repair_jsonl_tail(const std::filesystem::path& path) {
   char c = 0;
   // Walk back to the last newline; everything after it is a torn line.
   while (keep > 0 && ::pread(fd, &c, 1, keep - 1) == 1 && c != '\n') --keep;
-  if (keep != size && ::ftruncate(fd, keep) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot truncate " + path.string() + ": " + std::strerror(errno));
+  if (keep != size) {
+    std::ifstream recorded(marker);
+    std::string device, inode;
+    recorded >> device >> inode;
+    if (file_identity(fd) != device + " " + inode) {
+      ::close(fd);
+      throw std::runtime_error(path.string() + " ends with an unfinished line and is not the file this pipeline wrote "
+                               "(" + marker.string() + " does not name it): pg2sr cuts a torn line only from its "
+                               "own output; end that line, move the file away or name another sink.path");
+    }
+    if (::ftruncate(fd, keep) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot truncate " + path.string() + ": " + std::strerror(errno));
+    }
   }
   ::close(fd);
   return static_cast<std::size_t>(size - keep);
 }
 
 loader_actor::behavior_type jsonl_loader(loader_actor::stateful_pointer<jsonl_loader_state> self,
-                                         std::filesystem::path path, bool fsync) {
+                                         std::filesystem::path path, bool fsync, std::filesystem::path marker) {
   try {
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-    repair_jsonl_tail(path);
+    repair_jsonl_tail(path, marker);
+    self->state.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (self->state.fd < 0) throw std::runtime_error("cannot open " + path.string() + " for appending: " + std::strerror(errno));
+    mark_jsonl_output(self->state.fd, path, marker);  // what it appends from now on is its own
   } catch (const std::exception& e) {
     self->quit(make_pipeline_error(pipeline_errc::load_failed, e.what()));
-    return {[](load_request&) -> load_ack { return {}; }};
-  }
-  self->state.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (self->state.fd < 0) {
-    self->quit(make_pipeline_error(pipeline_errc::load_failed,
-                                   "cannot open " + path.string() + " for appending: " + std::strerror(errno)));
     return {[](load_request&) -> load_ack { return {}; }};
   }
   return {

@@ -22,7 +22,7 @@ void commit_prepared(stream_load_client& client, const prepared_load& load) {
     sl::response r = client.transaction("commit", load.db, load.table, load.label);
     if (r.http_status == 200 && r.status == "OK") return;
     // Transport errors and a transaction still busy pass; anything else is final.
-    bool transient = r.http_status == 0 || r.http_status >= 500 || r.status == "TXN_IN_PROCESSING";
+    bool transient = (r.http_status == 0 && !r.certificate_failure) || r.http_status >= 500 || r.status == "TXN_IN_PROCESSING";
     if (!transient || attempt >= 10)
       throw std::runtime_error("commit of prepared load " + load.label + " into " + load.db + "." + load.table +
                                " failed: " + sl::describe(r) +
@@ -80,6 +80,48 @@ committer_actor::behavior_type starrocks_committer(committer_actor::stateful_poi
   };
 }
 
+namespace {
+
+// A journal field: a tab, line break or backslash in a name would end the field or the line,
+// so they are written \t, \n, \r and \\.
+std::string journal_field(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\\': out += "\\\\"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string from_journal_field(std::string_view field) {
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '\\' || i + 1 == field.size()) {
+      out += field[i];
+      continue;
+    }
+    switch (char next = field[++i]) {
+      case 't': out += '\t'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case '\\': out += '\\'; break;
+      default: out += '\\', out += next;  // written before escaping: kept as it was
+    }
+  }
+  return out;
+}
+
+std::string journal_line(const prepared_load& load) {
+  return journal_field(load.db) + "\t" + journal_field(load.table) + "\t" + journal_field(load.label) + "\n";
+}
+
+}  // namespace
+
 prepared_journal::prepared_journal(std::filesystem::path file) : file_(std::move(file)) {
   std::ifstream in(file_);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -88,14 +130,12 @@ prepared_journal::prepared_journal(std::filesystem::path file) : file_(std::move
     std::string_view line(text.data() + begin, end - begin);
     auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
     if (t1 == std::string_view::npos || t2 == std::string_view::npos) continue;  // a torn line
-    entries_.push_back({std::string(line.substr(0, t1)), std::string(line.substr(t1 + 1, t2 - t1 - 1)),
-                        std::string(line.substr(t2 + 1))});
+    entries_.push_back({from_journal_field(line.substr(0, t1)), from_journal_field(line.substr(t1 + 1, t2 - t1 - 1)),
+                        from_journal_field(line.substr(t2 + 1))});
   }
 }
 
 namespace {
-
-std::string journal_line(const prepared_load& load) { return load.db + "\t" + load.table + "\t" + load.label + "\n"; }
 
 // write + fdatasync of `text` to `path` (opened with `flags`); throws on failure.
 void write_synced(const std::filesystem::path& path, int flags, const std::string& text) {

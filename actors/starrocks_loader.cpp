@@ -160,7 +160,7 @@ std::optional<prepared_load> prepare_part(self_ptr self, const starrocks_loader_
       if (r.status == "OK") return prepared_load{target.db, target.name, label, 0, 0, 0};
       roll_back_label(client, target.db, target.name, label);
     }
-    bool retryable = r.http_status == 0 || r.http_status >= 500 || r.status == "LABEL_ALREADY_EXISTS" ||
+    bool retryable = (r.http_status == 0 && !r.certificate_failure) || r.http_status >= 500 || r.status == "LABEL_ALREADY_EXISTS" ||
                      r.status == "TXN_IN_PROCESSING" || (r.status != "ANALYSIS_ERROR" && r.http_status == 200 &&
                                                          r.message.find("too many filtered rows") == std::string::npos);
     if (!retryable || attempt >= settings.max_attempts)

@@ -68,6 +68,32 @@ std::string url_encode(std::string_view text) {
   return out;
 }
 
+stream_load_settings stream_load_settings_of(const config::starrocks_sink& sink) {
+  return {sink.fe_url, sink.user, sink.password.reveal(),
+          std::chrono::duration_cast<std::chrono::seconds>(sink.load_timeout), sink.ca_file};
+}
+
+codecs::stream_load::response transport_failure(int curl_code, std::string_view curl_message) {
+  codecs::stream_load::response r;
+  r.transport_error = curl_message.empty() ? curl_easy_strerror(static_cast<CURLcode>(curl_code)) : std::string(curl_message);
+  switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      r.certificate_failure = true;
+      r.transport_error += "; the StarRocks certificate is not trusted: set [sink] ca_file to the CA that signed it, "
+                           "or fix the certificate (its name must match the host in fe_url and in the BE redirect)";
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
 struct stream_load_client::impl {
   stream_load_settings settings;
   CURL* curl = nullptr;
@@ -91,6 +117,7 @@ struct stream_load_client::impl {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings.load_timeout.count() + 60));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+    if (!settings.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, settings.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_answer);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
     error[0] = 0;
@@ -141,10 +168,7 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
   curl_slist_free_all(list);
 
   codecs::stream_load::response r;
-  if (rc != CURLE_OK) {
-    r.transport_error = impl_->error[0] ? impl_->error : curl_easy_strerror(rc);
-    return r;
-  }
+  if (rc != CURLE_OK) return transport_failure(rc, impl_->error);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.http_status);
   auto j = nlohmann::json::parse(answer, nullptr, false);
   if (j.is_object()) {
@@ -184,7 +208,10 @@ std::string stream_load_client::load_state(const std::string& db, const std::str
   impl_->common(s.fe_url + "/api/" + url_encode(db) + "/get_load_state?label=" + url_encode(label), answer);
   CURLcode rc = curl_easy_perform(impl_->curl);
   if (rc != CURLE_OK) {
-    error = impl_->error[0] ? impl_->error : curl_easy_strerror(rc);
+    auto failure = transport_failure(rc, impl_->error);
+    // Asking again cannot fix a certificate: stop whoever waits for this label.
+    if (failure.certificate_failure) throw std::runtime_error("get_load_state of label " + label + ": " + failure.transport_error);
+    error = failure.transport_error;
     return {};
   }
   long http = 0;

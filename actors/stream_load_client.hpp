@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "codecs/stream_load.hpp"
+#include "config/config.hpp"
 
 namespace pg2sr::actors {
 
@@ -19,7 +20,11 @@ struct stream_load_settings {
   std::string user;
   std::string password;
   std::chrono::seconds load_timeout{600};  ///< also sent as the `timeout` header
+  std::string ca_file;  ///< PEM CAs for https (CURLOPT_CAINFO); empty: the system's
 };
+
+/// The client settings of a [sink] kind = "starrocks".
+stream_load_settings stream_load_settings_of(const config::starrocks_sink& sink);
 
 using http_headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -47,6 +52,11 @@ class stream_load_client {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// The answer to an exchange curl could not complete (`curl_code`, its error buffer
+/// `curl_message`, empty if none): a certificate curl refuses is no dropped connection, no
+/// retry can fix it, so it is marked fatal with curl's reason and what to do.
+codecs::stream_load::response transport_failure(int curl_code, std::string_view curl_message);
 
 /// `text` with every byte outside [A-Za-z0-9-_.~] percent-encoded (paths and queries).
 std::string url_encode(std::string_view text);

@@ -19,6 +19,7 @@ bool contains(std::string_view text, std::string_view part) { return text.find(p
 }  // namespace
 
 outcome classify(const response& r) {
+  if (r.certificate_failure) return outcome::fatal;
   if (r.http_status == 0) return outcome::retry;  // dropped or refused: the label was freed or stays RUNNING
   if (r.http_status == 401 || r.http_status == 403) return outcome::fatal;
   if (r.http_status != 200) return r.http_status >= 500 || r.http_status == 408 || r.http_status == 429 ? outcome::retry : outcome::fatal;

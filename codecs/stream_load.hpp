@@ -12,6 +12,7 @@ namespace pg2sr::codecs::stream_load {
 struct response {
   long http_status = 0;        ///< 0: no HTTP answer (connection refused, dropped, timeout)
   std::string transport_error; ///< curl's message when http_status is 0
+  bool certificate_failure = false;  ///< with http_status 0: TLS verification failed; no retry helps
   std::string status;          ///< Status: Success, Publish Timeout, Label Already Exists, Fail
   std::string existing_job_status;  ///< with Label Already Exists: RUNNING, FINISHED...
   std::string message;

@@ -38,6 +38,9 @@ struct postgres_connection {
   std::string user;
   secret password;             ///< empty: libpq falls back to ~/.pgpass
   std::string sslmode = "prefer";
+  std::string sslrootcert;     ///< CA file for verify-ca / verify-full; empty: libpq's default
+  std::string sslcert;         ///< client certificate; empty: libpq's default
+  std::string sslkey;          ///< its private key
   duration connect_timeout = std::chrono::seconds(10);
 };
 
@@ -121,6 +124,9 @@ struct starrocks_sink {
   unconstrained_numeric numeric_without_precision = unconstrained_numeric::decimal;
   int numeric_scale = 9;  ///< scale of DECIMAL(38, s) for numeric without precision
   numeric_special numeric_nan = numeric_special::reject;
+  /// PEM file of the CAs that sign the FE's and BEs' https certificates (CURLOPT_CAINFO);
+  /// empty: the system's CAs.
+  std::string ca_file;
   /// Duplicate Key tables (no primary key): load through the transaction interface, prepared
   /// labels recorded in the checkpoint, so a restart neither loses nor repeats a batch.
   bool exactly_once = false;

@@ -307,6 +307,18 @@ void read_password(table_reader& t, secret& out, reporter& rep) {
   (void)rep;
 }
 
+// A certificate or key file: refused at load when it cannot be read, naming the key and the
+// path, rather than at the first TLS handshake with a less clear message.
+void read_readable_file(table_reader& t, std::string_view key, std::string& out) {
+  t.read(key, out);
+  if (out.empty()) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto status = fs::status(out, ec);
+  if (!ec && fs::is_directory(status)) t.conflict(key, out + " is not a regular file");
+  else if (ec || !fs::exists(status) || !std::ifstream(out)) t.conflict(key, "cannot read " + out + "; check the path and that pg2sr may read it");
+}
+
 void read_connection(table_reader& t, postgres_connection& conn, reporter& rep) {
   t.read("host", conn.host);
   t.read_int("port", conn.port, 1, 65535);
@@ -325,6 +337,9 @@ void read_connection(table_reader& t, postgres_connection& conn, reporter& rep) 
       conn.sslmode = *v;
     }
   }
+  read_readable_file(t, "sslrootcert", conn.sslrootcert);
+  read_readable_file(t, "sslcert", conn.sslcert);
+  read_readable_file(t, "sslkey", conn.sslkey);
   t.read("connect_timeout", conn.connect_timeout, std::chrono::seconds(1), std::chrono::hours(1));
 }
 
@@ -395,7 +410,7 @@ void read_source(table_reader& t, source_section& s, const std::string& pipeline
     if (syn.present()) t.conflict("synthetic", "[source.synthetic] applies only with kind = \"synthetic\"");
   } else {
     for (const char* key : {"host", "port", "dbname", "user", "password", "password_env", "password_file", "slot",
-                            "publication", "publication_mode", "sslmode", "binary"}) {
+                            "publication", "publication_mode", "sslmode", "sslrootcert", "sslcert", "sslkey", "binary"}) {
       if (t.has(key)) {
         t.node(key);
         t.conflict(key, "applies only with kind = \"postgres\"");
@@ -468,6 +483,7 @@ void read_sink(table_reader& t, sink_section& s, reporter& rep) {
       t.read("database", sr.database, true, "the StarRocks database to load into");
       t.read("user", sr.user);
       read_password(t, sr.password, rep);
+      read_readable_file(t, "ca_file", sr.ca_file);
       t.read_enum("format", sr.format, {{"json", row_format::json}, {"csv", row_format::csv}});
       t.read_enum("compression", sr.compression,
                   {{"none", compression::none}, {"lz4", compression::lz4}, {"gzip", compression::gzip}});
@@ -595,6 +611,9 @@ std::string conninfo(const postgres_connection& conn, bool with_password) {
                   " application_name=pg2sr"
                   // Literals pg2sr writes stay literals even where a database or role sets it off.
                   " options='-c standard_conforming_strings=on'";
+  for (auto [key, path] : {std::pair<const char*, const std::string*>{"sslrootcert", &conn.sslrootcert},
+                            {"sslcert", &conn.sslcert}, {"sslkey", &conn.sslkey}})
+    if (!path->empty()) s += std::string(" ") + key + "=" + quote(*path);
   if (with_password && !conn.password.empty()) s += " password=" + quote(conn.password.reveal());
   return s;
 }

@@ -17,6 +17,7 @@
 #include "engine/table_selection.hpp"
 #include "engine/preflight.hpp"
 #include "engine/slot_commands.hpp"
+#include "engine/state_dir.hpp"
 #include "engine/starrocks_schema.hpp"
 
 namespace pg2sr::engine {
@@ -130,8 +131,18 @@ int run_check(const std::filesystem::path& config_file) {
   if (!cfg) return exit_config;
   print_summary(*cfg);
   std::cout << "configuration OK\n";
-  if (cfg->source.kind != config::source_kind::postgres) return exit_ok;
-  auto results = run_preflight(*cfg);
+  // Before anything on the source: `run` takes the state_dir before it creates the slot.
+  auto problem = state_dir_problem(cfg->pipeline.state_dir);
+  check_result state_dir = problem.empty()
+                               ? check_result{"state_dir", check_status::ok,
+                                              "state_dir " + cfg->pipeline.state_dir.string() + " is usable (writable, not held)"}
+                               : check_result{"state_dir", check_status::fail, problem};
+  if (cfg->source.kind != config::source_kind::postgres) {
+    std::cout << to_line(state_dir) << "\n";
+    return problem.empty() ? exit_ok : exit_failure;
+  }
+  std::vector<check_result> results{state_dir};
+  for (auto& r : run_preflight(*cfg)) results.push_back(std::move(r));
   if (cfg->sink.kind == config::sink_kind::starrocks)
     for (auto& r : check_starrocks_tables(*cfg)) results.push_back(std::move(r));
   return print_preflight(results);

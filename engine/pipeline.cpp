@@ -55,16 +55,21 @@ std::string source_id_of(const config::pipeline_config& cfg) {
   return "postgres:" + pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname + "/" + cfg.source.slot;
 }
 
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
 // SIGINT/SIGTERM are blocked in every thread and collected by one watcher thread, which
 // asks the source to end the stream; the pipeline then drains normally.
 class signal_watcher {
  public:
   explicit signal_watcher(std::function<void(int)> on_signal) {
     thread_ = std::thread([this, cb = std::move(on_signal)] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
+      sigset_t set = stop_signal_set();
       timespec timeout{0, 100'000'000};
       while (!done_.load()) {
         int sig = sigtimedwait(&set, nullptr, &timeout);
@@ -83,11 +88,22 @@ class signal_watcher {
 };
 
 void block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  sigset_t set = stop_signal_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// A stop signal that came during start-up (blocked from its first step, so that it cannot
+// end the process without a word): the start ends between two steps, before the next
+// thing it would create on the source or the target.
+struct stopped_during_start_up {
+  int signal = 0;
+};
+
+void stop_if_signalled() {
+  sigset_t set = stop_signal_set();
+  timespec now{0, 0};
+  int sig = sigtimedwait(&set, nullptr, &now);
+  if (sig > 0) throw stopped_during_start_up{sig};
 }
 
 std::string rate(double per_sec) {
@@ -324,8 +340,7 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     actors::prepared_journal in_flight(cfg.pipeline.state_dir / "starrocks-inflight.journal");
     auto journaled = journal.entries();
     if (state.prepared.empty() && journaled.empty() && in_flight.entries().empty()) return true;
-    actors::stream_load_client client({sr.fe_url, sr.user, sr.password.reveal(),
-                                       std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)});
+    actors::stream_load_client client(actors::stream_load_settings_of(sr));
     // A load the last run sent but did not see answered may still commit: were it to land
     // after this run's loads of its table, it would bring back what they changed. StarRocks
     // ends a load within its timeout (load_timeout): one not final by then stops the start,
@@ -415,7 +430,7 @@ std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_
 // (created now, so that snapshot watermarks written from now on are in it), and the
 // snapshot plan (made once, kept in the checkpoint) with a task per unfinished chunk.
 // Returns false (after logging why) when the pipeline cannot start.
-bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state,
+bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_state& state, bool checkpoint_found,
                              checkpoint_store& store, std::vector<chunk_task_ptr>& tasks,
                              std::vector<source_table>& selected, actors::starrocks_targets& targets,
                              std::vector<std::pair<std::string, std::string>>& target_session) {
@@ -445,8 +460,15 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                  : action == publication_action::altered ? "altered to the selection"
                                                          : "as it is");
     std::string slot_snapshot;  // what the new slot will not stream
+    stop_if_signalled();
     if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty())
       slot_snapshot = create_pipeline_slot(cfg, conn, tables);
+    else if (!checkpoint_found && cfg.snapshot.mode != config::snapshot_mode::never)
+      spdlog::warn("replication slot {} exists but {} holds no checkpoint (lost, or another state_dir than the "
+                   "last run's): the snapshot is taken again, since what the target already holds is unknown; its "
+                   "rows are loaded again (tables with a primary key end the same, Duplicate Key tables and jsonl "
+                   "get them twice). Stop now and restore {} to resume instead",
+                   src.slot, cfg.pipeline.state_dir.string(), store.file().string());
     selected = tables;
     auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
     if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) return true;
@@ -466,9 +488,8 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
   }
 }
 
-}  // namespace
-
-int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
+// run_pipeline after the stop signals are blocked.
+int start_and_run(const config::pipeline_config& cfg, const run_options& options) {
   if (cfg.sink.kind == config::sink_kind::postgres && cfg.source.kind == config::source_kind::synthetic) {
     try {  // a PostgreSQL source prepares the target with its tables
       actors::pg_connection target(config::conninfo(cfg.sink.postgres.connection, true));
@@ -490,8 +511,12 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   }
   auto store = std::make_shared<checkpoint_store>(cfg.pipeline.state_dir);
   checkpoint_state initial;
+  bool checkpoint_found = false;
   try {
-    if (auto loaded = store->load()) initial = *loaded;
+    if (auto loaded = store->load()) {
+      initial = *loaded;
+      checkpoint_found = true;
+    }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -506,16 +531,18 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   if (initial.durable_lsn != 0)
     spdlog::info("resuming after durable LSN {} from {}", codecs::format_lsn(initial.durable_lsn),
                  store->file().string());
+  stop_if_signalled();
   if (!settle_prepared_loads(cfg, initial, *store)) return 1;
+  stop_if_signalled();
   std::vector<chunk_task_ptr> snapshot_chunks;
   std::vector<source_table> selected;
   auto targets = std::make_shared<actors::starrocks_targets>();
   std::vector<std::pair<std::string, std::string>> target_session;
   if (cfg.source.kind == config::source_kind::postgres &&
-      !prepare_postgres_source(cfg, initial, *store, snapshot_chunks, selected, *targets, target_session))
+      !prepare_postgres_source(cfg, initial, checkpoint_found, *store, snapshot_chunks, selected, *targets, target_session))
     return 1;
-
-  block_stop_signals();  // before CAF starts its threads, so they inherit the mask
+  // A signal from here on is the watcher's (below): the pipeline drains what it has.
+  stop_if_signalled();
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(std::max(2u, std::thread::hardware_concurrency())));
   // CAF 0.17's work-stealing workers back off into 10 ms sleeps while a pipeline stage
@@ -541,12 +568,12 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
   auto in_flight = std::make_shared<prepared_journal>(cfg.pipeline.state_dir / "starrocks-inflight.journal");
   std::vector<loader_actor> loaders;
   if (cfg.sink.kind == config::sink_kind::jsonl) {
-    loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync));
+    loaders.push_back(system.spawn<caf::detached>(jsonl_loader, cfg.sink.jsonl.path, cfg.sink.jsonl.fsync,
+                                                  cfg.pipeline.state_dir / "jsonl-output"));
   } else if (cfg.sink.kind == config::sink_kind::starrocks) {
     const auto& sr = cfg.sink.starrocks;
     starrocks_loader_settings ls;
-    ls.http = {sr.fe_url, sr.user, sr.password.reveal(),
-               std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)};
+    ls.http = stream_load_settings_of(sr);
     ls.pipeline = cfg.pipeline.name;
     // Labels of this run differ from every earlier run's (see codecs::stream_load::label).
     ls.run = std::random_device{}() ^ static_cast<std::uint32_t>(std::time(nullptr));
@@ -599,8 +626,7 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
     const auto& sr = cfg.sink.starrocks;
     committer = system.spawn<caf::detached>(
         starrocks_committer,
-        stream_load_settings{sr.fe_url, sr.user, sr.password.reveal(),
-                             std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout)},
+        stream_load_settings_of(sr),
         journal);
     self->send(checkpointer, link_committer_msg{*committer});
   }
@@ -787,6 +813,19 @@ int run_pipeline(const config::pipeline_config& cfg, const run_options& options)
                                                           : std::string());
   }
   return exit_code;
+}
+
+}  // namespace
+
+int run_pipeline(const config::pipeline_config& cfg, const run_options& options) {
+  block_stop_signals();  // first: CAF's threads, started later, inherit the mask
+  try {
+    return start_and_run(cfg, options);
+  } catch (const stopped_during_start_up& stop) {
+    spdlog::info("received {} during start-up: stopped before streaming; the next start goes on from the checkpoint",
+                 stop.signal == SIGINT ? "SIGINT" : "SIGTERM");
+    return 0;
+  }
 }
 
 }  // namespace pg2sr::engine

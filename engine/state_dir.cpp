@@ -61,6 +61,31 @@ state_dir_lock::state_dir_lock(const std::filesystem::path& dir) {
     throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(errno));
 }
 
+std::string state_dir_problem(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    // Created by the run: the nearest existing ancestor must be a directory it may write.
+    fs::path parent = fs::absolute(dir, ec).parent_path();
+    while (!parent.empty() && !fs::exists(parent, ec) && parent != parent.root_path()) parent = parent.parent_path();
+    if (!fs::is_directory(parent, ec)) return "state_dir " + dir.string() + " cannot be created: " + parent.string() + " is not a directory";
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+      return "state_dir " + dir.string() + " cannot be created in " + parent.string() + ": " + std::strerror(errno);
+    return "";
+  }
+  if (!fs::is_directory(dir, ec)) return "state_dir " + dir.string() + " is not a directory";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return "state_dir " + dir.string() + " is not writable: " + std::strerror(errno);
+  auto file = dir / "lock";
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? "" : "cannot open " + file.string() + ": " + std::strerror(errno);
+  std::string problem;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
+    problem = errno == EWOULDBLOCK ? "state_dir " + dir.string() + " is held by another pg2sr run (" + read_holder(fd) + ")"
+                                   : "cannot lock " + file.string() + ": " + std::strerror(errno);
+  ::close(fd);  // releases the probe's lock at once
+  return problem;
+}
+
 state_dir_lock::~state_dir_lock() {
   if (fd_ >= 0) ::close(fd_);  // the flock goes with the descriptor
 }

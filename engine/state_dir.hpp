@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace pg2sr::engine {
 
@@ -21,5 +22,9 @@ class state_dir_lock {
  private:
   int fd_ = -1;
 };
+
+/// Why `pg2sr run` could not use `dir` ("" when it could): not a directory, not writable,
+/// not creatable, or held by another run (named). Changes nothing (for `pg2sr check`).
+std::string state_dir_problem(const std::filesystem::path& dir);
 
 }  // namespace pg2sr::engine

@@ -243,6 +243,46 @@ BOOST_AUTO_TEST_CASE(refuses_a_password_file_others_may_read_a_directory_or_an_e
   fs::remove_all(dir);
 }
 
+// Issue 19.7: the certificate files libpq and curl verify with; a path that cannot be read
+// is refused at load, naming the key and the path, not at the first TLS handshake.
+BOOST_AUTO_TEST_CASE(tls_files_reach_conninfo_and_curl_and_unreadable_ones_are_refused) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / "pg2sr_loader_test_tls_files";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* f : {"root.crt", "client.crt", "client's.key"}) std::ofstream(dir / f) << "pem\n";
+  auto cfg = load_string("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+                         "sslmode = \"verify-full\"\nsslrootcert = \"" + (dir / "root.crt").string() + "\"\n"
+                         "sslcert = \"" + (dir / "client.crt").string() + "\"\nsslkey = \"" +
+                             (dir / "client's.key").string() + "\"\n"
+                         "[sink]\nkind = \"starrocks\"\ndatabase = \"db\"\nfe_url = \"https://fe:8030\"\n"
+                         "ca_file = \"" + (dir / "root.crt").string() + "\"\n",
+                         "p.toml");
+  std::string info = conninfo(cfg.source.postgres, false);
+  BOOST_TEST(info.find(" sslmode=verify-full") != std::string::npos, info);
+  BOOST_TEST(info.find(" sslrootcert='" + (dir / "root.crt").string() + "'") != std::string::npos, info);
+  BOOST_TEST(info.find(" sslcert='" + (dir / "client.crt").string() + "'") != std::string::npos, info);
+  BOOST_TEST(info.find(" sslkey='" + (dir / "client\\'s.key").string() + "'") != std::string::npos, info);
+  BOOST_TEST(cfg.sink.starrocks.ca_file == (dir / "root.crt").string());
+
+  // Not given: libpq's defaults (~/.postgresql/root.crt), nothing in the conninfo.
+  auto plain = load_string("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+                           "[sink]\nkind = \"null\"\n", "p.toml");
+  BOOST_TEST(conninfo(plain.source.postgres, false).find("sslrootcert") == std::string::npos);
+
+  auto missing = (dir / "missing.crt").string();
+  auto p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"
+                       "sslrootcert = \"" + missing + "\"\nsslcert = \"" + dir.string() + "\"\n"
+                       "[sink]\nkind = \"postgres\"\ndbname = \"t\"\nuser = \"u\"\nsslkey = \"" + missing + "\"\n");
+  BOOST_TEST(contains(p, "source.sslrootcert: cannot read " + missing), dump(p));
+  BOOST_TEST(contains(p, "source.sslcert: " + dir.string() + " is not a regular file"), dump(p));
+  BOOST_TEST(contains(p, "sink.sslkey: cannot read " + missing), dump(p));
+  p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"synthetic\"\n"
+                  "[sink]\nkind = \"starrocks\"\ndatabase = \"db\"\nca_file = \"" + missing + "\"\n");
+  BOOST_TEST(contains(p, "sink.ca_file: cannot read " + missing), dump(p));
+  fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(reports_unset_password_env) {
   unsetenv("PG2SR_NO_SUCH_VAR");
   auto p = problems_of(

@@ -41,9 +41,54 @@ std::uint64_t persisted_lsn(const std::filesystem::path& dir) {
   return codecs::parse_lsn(j.at("durable_lsn").get<std::string>()).value();
 }
 
+// Runs pg2sr on `cfg` until it has started its pipeline (then stops it with SIGTERM) or
+// has ended by itself; the exit and the log.
+std::pair<test::process_result, std::string> run_until_started(const std::filesystem::path& cfg,
+                                                               const std::string& log) {
+  test::child_process p({std::getenv("PG2SR_BINARY"), "run", "-c", cfg.string()}, log);
+  test::process_result r;
+  for (int i = 0; i < 1500; ++i) {
+    if (p.try_wait(r)) return {r, test::read_text(log)};
+    if (test::read_text(log).find("pipeline life") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  p.kill(SIGTERM);
+  r = p.wait();
+  return {r, test::read_text(log)};
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(lifecycle)
+
+// Issue 19.12: the jsonl sink cut the unfinished last line of any file at its path, its own
+// or not. It repairs only the file it wrote (recorded in the state_dir); another file's
+// unfinished line stops the start and is left as it is.
+BOOST_AUTO_TEST_CASE(jsonl_cuts_a_torn_last_line_only_of_its_own_file) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / "pg2sr_lifecycle_jsonl_tail";
+  auto out = dir / "out.jsonl";
+  auto cfg = write_config(dir, "kind = \"jsonl\"\npath = \"" + out.string() + "\"\n");
+  std::ofstream(out) << "someone else's line\nand their unfinished one";
+  auto [foreign, foreign_log] = run_until_started(cfg, (dir / "foreign.log").string());
+  BOOST_TEST(foreign.exit_code == 1, foreign_log);
+  BOOST_TEST(foreign_log.find(out.string() + " ends with an unfinished line and is not the file this pipeline wrote") !=
+                 std::string::npos, foreign_log);
+  BOOST_TEST(test::read_text(out.string()) == "someone else's line\nand their unfinished one");
+
+  fs::remove(out);
+  auto [first, first_log] = run_until_started(cfg, (dir / "first.log").string());
+  BOOST_TEST_REQUIRE(first.exit_code == 0, first_log);
+  std::ofstream(out, std::ios::app) << "{\"table\":\"torn";
+  auto [second, second_log] = run_until_started(cfg, (dir / "second.log").string());
+  BOOST_TEST(second.exit_code == 0, second_log);
+  std::ifstream in(out);
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines)
+    BOOST_TEST_REQUIRE(nlohmann::json::accept(line), "line " << lines << ": " << line);
+  BOOST_TEST(lines > 0);
+  fs::remove_all(dir);
+}
 
 BOOST_AUTO_TEST_CASE(sigterm_drains_persists_and_exits_0_then_restart_resumes) {
   auto dir = std::filesystem::temp_directory_path() / "pg2sr_lifecycle_sigterm";

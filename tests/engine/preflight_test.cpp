@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "engine/preflight.hpp"
+#include "engine/state_dir.hpp"
 #include "tests/engine/source_fixtures.hpp"
 #include "tests/support/scoped_cluster.hpp"
 
@@ -110,6 +111,46 @@ BOOST_AUTO_TEST_CASE(good_setup_check_exits_0_with_one_line_per_check_and_no_pas
   BOOST_TEST(r.output.find(" ok, 2 info, 0 failed: the source is ready") != std::string::npos, r.output);
   BOOST_TEST(r.output.find("FAIL") == std::string::npos, r.output);
   BOOST_TEST(r.output.find("pf-secret-5521") == std::string::npos, r.output);
+}
+
+// Issue 19.12: a state_dir pg2sr cannot use must stop `run` before it creates the slot (a
+// slot nobody reads holds WAL), and `check` must say so, as it must say when a run holds it.
+BOOST_AUTO_TEST_CASE(unusable_or_held_state_dir_fails_check_and_stops_run_before_the_slot) {
+  namespace fs = std::filesystem;
+  auto db = fresh_source_database("pg2sr_pf_state");
+  sql(db, "CREATE TABLE t (id int PRIMARY KEY)");
+  auto slot = unique_name("pf_state");
+  slot_cleanup cleanup(db, slot);
+  auto blocker = fs::temp_directory_path() / unique_name("pg2sr_pf_state_file");
+  std::ofstream(blocker) << "a file, not a directory\n";
+  auto bad_dir = (blocker / "state").string();
+  auto toml = source_toml(cluster().port, "pg2sr_pf_state", slot, "pf_state_pub");
+  config_file file("pf_state", with_state_dir(toml, bad_dir));
+  auto checked = run_pg2sr("check -c " + file.path());
+  BOOST_TEST(checked.exit_code == 1, checked.output);
+  BOOST_TEST(checked.output.find("FAIL: state_dir " + bad_dir + " cannot be created: " + blocker.string() +
+                                 " is not a directory") != std::string::npos, checked.output);
+  auto ran = run_pg2sr("run -c " + file.path());
+  BOOST_TEST(ran.exit_code == 1, ran.output);
+  BOOST_TEST(ran.output.find("state_dir " + bad_dir + " cannot be created") != std::string::npos, ran.output);
+  auto conn = connect(db);
+  BOOST_TEST(query(conn.get(), "SELECT 1 FROM pg_replication_slots WHERE slot_name = '" + slot + "'").empty());
+  fs::remove(blocker);
+
+  auto good_dir = fs::temp_directory_path() / unique_name("pg2sr_pf_state_dir");
+  fs::remove_all(good_dir);
+  config_file good("pf_state_good", with_state_dir(toml, good_dir.string()));
+  auto fresh = run_pg2sr("check -c " + good.path());
+  BOOST_TEST(fresh.output.find("ok: state_dir " + good_dir.string()) != std::string::npos, fresh.output);
+  BOOST_TEST(!fs::exists(good_dir), "check creates nothing");
+  {
+    engine::state_dir_lock holder(good_dir);
+    auto held = run_pg2sr("check -c " + good.path());
+    BOOST_TEST(held.exit_code == 1, held.output);
+    BOOST_TEST(held.output.find("FAIL: state_dir " + good_dir.string() + " is held by another pg2sr run (pid " +
+                                std::to_string(::getpid())) != std::string::npos, held.output);
+  }
+  fs::remove_all(good_dir);
 }
 
 BOOST_AUTO_TEST_CASE(wal_level_replica_fails_with_alter_system_and_restart) {

@@ -2,11 +2,17 @@
 // are shown, the pipeline's slot is dropped, an active or foreign slot is refused.
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "engine/slot_commands.hpp"
 #include "tests/engine/source_fixtures.hpp"
+#include "tests/support/process.hpp"
 
 using namespace pg2sr;
 using namespace pg2sr::test;
@@ -29,9 +35,78 @@ std::unique_ptr<config_file> prepare(const std::string& db, const std::string& s
   return std::make_unique<config_file>(slot, source_toml(cluster().port, db, slot, "pf_slots"));
 }
 
+// A pipeline of its own for `pg2sr run`: database pg2sr_slot_<name> set up by `setup_sql`,
+// slot pf_<name>_<pid> dropped at the end, an empty state_dir, its configuration file.
+struct own_pipeline {
+  own_pipeline(const std::string& name, const std::string& setup_sql, const std::string& extra = "")
+      : slot(unique_name("pf_" + name)),
+        db(fresh_source_database("pg2sr_slot_" + name)),
+        cleanup(db, slot),
+        state_dir(std::filesystem::temp_directory_path() / unique_name("pg2sr_" + name + "_state")),
+        file(name, with_state_dir(source_toml(cluster().port, "pg2sr_slot_" + name, slot, "pf_" + name, extra),
+                                  state_dir.string())) {
+    sql(db, setup_sql);
+    std::filesystem::remove_all(state_dir);
+  }
+  ~own_pipeline() { std::filesystem::remove_all(state_dir); }
+
+  std::string slot;
+  std::string db;
+  slot_cleanup cleanup;
+  std::filesystem::path state_dir;
+  config_file file;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(slot_commands)
+
+// Issue 19.12: with the checkpoint lost and the slot still there, pg2sr took the snapshot
+// again without a word; it now says so and why.
+BOOST_AUTO_TEST_CASE(a_lost_checkpoint_with_the_slot_left_warns_that_the_snapshot_is_taken_again) {
+  own_pipeline p("lost", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)",
+                 "[snapshot]\nmode = \"snapshot_only\"");
+  auto first = run_pg2sr("run -c " + p.file.path());
+  BOOST_TEST_REQUIRE(first.exit_code == 0, first.output);
+  BOOST_TEST(first.output.find("no checkpoint") == std::string::npos, first.output);
+  BOOST_TEST_REQUIRE(slot_exists(p.db, p.slot));
+  std::filesystem::remove(p.state_dir / "checkpoint.json");
+  auto second = run_pg2sr("run -c " + p.file.path());
+  BOOST_TEST(second.exit_code == 0, second.output);
+  BOOST_TEST(second.output.find("replication slot " + p.slot + " exists but " + p.state_dir.string() +
+                                " holds no checkpoint") != std::string::npos, second.output);
+  BOOST_TEST(second.output.find("the snapshot is taken again") != std::string::npos, second.output);
+}
+
+// Issue 19.12: a SIGTERM while pg2sr starts (here: waiting for a lock the test holds on the
+// table its publication is created for) killed it without a word. Now the start ends,
+// saying so, before the slot is created.
+BOOST_AUTO_TEST_CASE(sigterm_during_start_up_stops_with_a_message_before_the_slot) {
+  namespace fs = std::filesystem;
+  own_pipeline p("startup", "CREATE TABLE t (id int PRIMARY KEY)");
+  auto holder = connect(p.db);
+  exec(holder.get(), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+  std::string log = (fs::temp_directory_path() / unique_name("pg2sr_startup_stop.log")).string();
+  fs::remove(log);
+  child_process run({std::getenv("PG2SR_BINARY"), "run", "-c", p.file.path()}, log);
+  auto watcher = connect(p.db);
+  bool waiting = false;
+  for (int i = 0; i < 1500 && !waiting; ++i) {
+    waiting = !query(watcher.get(), "SELECT 1 FROM pg_stat_activity WHERE application_name = 'pg2sr' AND "
+                                    "wait_event_type = 'Lock'").empty();
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_REQUIRE_MESSAGE(waiting, read_text(log));
+  run.kill(SIGTERM);
+  exec(holder.get(), "COMMIT");
+  auto r = run.wait();
+  std::string text = read_text(log);
+  BOOST_TEST(r.signal == 0, text);
+  BOOST_TEST(r.exit_code == 0, text);
+  BOOST_TEST(text.find("received SIGTERM during start-up") != std::string::npos, text);
+  BOOST_TEST(!slot_exists(p.db, p.slot));
+  fs::remove(log);
+}
 
 BOOST_AUTO_TEST_CASE(list_shows_ours_first_with_lag_then_others_marked_not_ours) {
   auto ours = unique_name("pf_list_ours");

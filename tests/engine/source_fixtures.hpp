@@ -22,6 +22,7 @@
 
 #include "config/config.hpp"
 #include "tests/support/pg_harness.hpp"
+#include "tests/support/ports.hpp"
 
 namespace pg2sr::test {
 
@@ -134,6 +135,12 @@ inline std::string source_toml(int port, const std::string& dbname, const std::s
          "\"\n" + extra + "\n[sink]\nkind = \"null\"\n";
 }
 
+/// `toml` (from source_toml) with its state_dir replaced by `dir`.
+inline std::string with_state_dir(std::string toml, const std::string& dir) {
+  const std::string shared = "/tmp/pg2sr-pf-state";
+  return toml.replace(toml.find(shared), shared.size(), dir);
+}
+
 /// The configuration parsed as pg2sr does.
 inline config::pipeline_config load_toml(const std::string& toml) { return config::load_string(toml, "test.toml"); }
 
@@ -169,19 +176,6 @@ inline cli_result run_pg2sr(const std::string& args, const std::string& env = ""
   int status = ::pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
-}
-
-/// A TCP port on 127.0.0.1 where nothing listens (bound by the kernel, then released).
-inline int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 }  // namespace pg2sr::test
