@@ -12,6 +12,7 @@ packages=(
   libcpp-httplib-dev liblz4-dev libzstd-dev zlib1g-dev
   # tests: unit framework, real PostgreSQL 15, fuzzing
   libboost-test-dev postgresql-15 postgresql-contrib clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  openssl  # a real TLS server for the Stream Load client test
   # benchmark peers
   pgcopydb time
 )
