@@ -465,8 +465,11 @@ void complete_moved_rows(postgres_loader_state& st, const postgres_loader_settin
     source_row_reader::outcome outcome;
     try {
       outcome = st.source->read(rel, key, xids[key], deadline, whole, why);
-    } catch (const pg_error& e) {  // the source is restarting, say: the batch is tried again
-      throw pg_error(std::string("reading a moved row again from the source: ") + e.what(), "08006");
+    } catch (const pg_error& e) {
+      // Not retried: the source may be shutting down, and its shutdown waits for this
+      // pipeline to confirm what it was sent. Nothing is confirmed past this batch.
+      throw load_error(rel.qualified_name() + ": the source is out of reach to read again a row moved with unchanged "
+                       "TOAST values (" + e.what() + "); stopping, the next start replays it");
     }
     if (outcome == source_row_reader::outcome::gone) continue;
     if (outcome == source_row_reader::outcome::unreadable)

@@ -232,19 +232,19 @@ bool read_again(self_ptr self, const starrocks_loader_settings& settings, const 
   if (why.empty()) {
     if (!self->state.source) self->state.source = std::make_unique<source_row_reader>(settings.source_conninfo);
     auto deadline = std::chrono::steady_clock::now() + settings.http.load_timeout;
-    // The source may be restarting: try again with backoff, as a load is.
-    auto backoff = settings.first_backoff;
+    // The source may be shutting down, and its shutdown waits for this pipeline to confirm
+    // what it was sent: waiting here for the source would hold both. A blip is tried once
+    // more; then the pipeline stops, nothing confirmed past this batch, and the next start
+    // replays it.
     for (int attempt = 1;; ++attempt) {
       try {
         outcome = self->state.source->read(rel, key, row.xid, deadline, found, why);
         break;
       } catch (const pg_error& e) {
-        if (attempt >= settings.max_attempts)
-          throw load_error(rel.qualified_name() + ": reading a moved row again failed: " + e.what());
-        spdlog::warn("{}: reading a moved row again: {}; trying again in {} ms", rel.qualified_name(), e.what(),
-                     backoff.count());
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+        if (attempt == 2)
+          throw load_error(rel.qualified_name() + ": the source is out of reach to read again a row moved with "
+                           "unchanged TOAST values (" + e.what() + "); stopping, the next start replays it");
+        std::this_thread::sleep_for(settings.first_backoff);
       }
     }
   }

@@ -78,7 +78,9 @@ case $cmd in
     ;;
   restart)
     port=$(cat "$dir/port")
-    as_owner "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null
+    # A source server waits for its walsenders to be confirmed: pg2sr under load may need
+    # longer than pg_ctl's default minute on a 2-core machine.
+    as_owner "$bindir/pg_ctl" -D "$pgdata" -m fast -w -t 180 stop >/dev/null
     as_owner "$bindir/pg_ctl" -D "$pgdata" -o "-p $port" -l "$pgroot/server.log" -w -t 30 start >/dev/null
     echo "pg-cluster: restarted on port $port"
     ;;
