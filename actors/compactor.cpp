@@ -27,6 +27,7 @@ table_compactor::table_compactor(std::shared_ptr<const relation_schema> relation
     : batch_(std::make_shared<load_batch>()), distinct_rows_(distinct_rows) {
   batch_->relation = std::move(relation);
   batch_->relid = batch_->relation ? batch_->relation->relid : 0;
+  batch_->distinct_rows = distinct_rows;
 }
 
 // The key columns' kinds and bytes, length-prefixed so that ("ab","c") != ("a","bc").
@@ -181,6 +182,7 @@ std::shared_ptr<load_batch> table_compactor::take(std::uint64_t id) {
   out->rows.resize(kept);
   batch_->relation = out->relation;
   batch_->relid = out->relid;
+  batch_->distinct_rows = distinct_rows_;
   // The next batch is likely as large: one allocation instead of a doubling series.
   batch_->rows.reserve(out->rows.size());
   alive_.clear();

@@ -54,6 +54,8 @@ struct load_batch {
   /// Every row is a snapshot row (no stream change): its keys are in no other batch, so it
   /// may load beside the table's other such batches.
   bool snapshot_rows_only = true;
+  /// A keyless table's batch: identical rows are copies, none folded into another.
+  bool distinct_rows = false;
   lsn_t truncate_lsn = 0, truncate_commit_lsn = 0;  ///< that TRUNCATE's WAL position and commit LSN
   std::vector<load_row> rows;
   std::vector<chunk_ref> chunks;  ///< the snapshot chunks its snapshot rows come from

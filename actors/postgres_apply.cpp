@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -48,7 +49,13 @@ class planner {
       if (plan_.truncate) advance(at, std::nullopt);
     }
     const auto& rows = batch_.rows;
+    auto cancelled = cancelled_copies();
     for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (cancelled[i]) {
+        if (from_stream(rows[i])) advance({rows[i].commit_lsn, rows[i].lsn}, key_hash(rows[i].values, key_));
+        ++plan_.cancelled;
+        continue;
+      }
       check_values(rel_, rows[i]);
       if (i + 1 < rows.size() && moved_pair(rows[i], rows[i + 1])) {
         check_values(rel_, rows[i + 1]);
@@ -68,6 +75,40 @@ class planner {
   static bool moved_pair(const load_row& first, const load_row& second) {
     return first.op == row_op::delete_row && second.op == row_op::upsert && from_stream(second) &&
            first.lsn == second.lsn && first.commit_lsn == second.commit_lsn && second.partial();
+  }
+
+  // A keyless table's rows are copies, and a delete removes every copy it matches: an
+  // insert of a copy and a later delete of it (neither applied before) cancel, so a copy
+  // the target held before the batch stays. Only to be applied: a delete whose insert was
+  // applied before a restart is still sent. (Also keeps the segments few: each copy seen
+  // again would start one.)
+  std::vector<bool> cancelled_copies() const {
+    const auto& rows = batch_.rows;
+    std::vector<bool> out(rows.size(), false);
+    if (!batch_.distinct_rows) return out;
+    auto same = [&](const load_row& a, const load_row& b) {
+      if (a.count != b.count) return false;
+      for (std::uint32_t c = 0; c < a.count; ++c)
+        if (a.values[c].kind != b.values[c].kind || a.values[c].data != b.values[c].data) return false;
+      return true;
+    };
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>> inserted;  // hash -> live inserts
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::uint64_t hash = key_hash(rows[i].values, key_);
+      if (applied_before(rows[i], hash)) continue;
+      auto& live = inserted[hash];
+      if (rows[i].op == row_op::upsert) {
+        live.push_back(i);
+        continue;
+      }
+      for (auto it = live.rbegin(); it != live.rend(); ++it) {
+        if (!same(rows[*it], rows[i])) continue;
+        out[*it] = out[i] = true;
+        live.erase(std::next(it).base());
+        break;
+      }
+    }
+    return out;
   }
 
   bool applied_before(const load_row& row, std::uint64_t hash) const {

@@ -61,6 +61,7 @@ struct apply_plan {
   std::vector<apply_step> steps;  ///< per segment: deletes, moves, upserts, partial updates
   std::vector<std::vector<std::size_t>> column_sets;  ///< present columns of partial and moved rows
   std::size_t skipped = 0;        ///< rows applied before (a replay)
+  std::size_t cancelled = 0;      ///< keyless rows inserted then deleted in the batch
   bool advanced = false;          ///< `position` moved: store it with the batch
   applied_position position;      ///< the table's position once the batch is applied
   std::deque<std::vector<column_value>> filled;  ///< rows completed from their old tuple

@@ -456,10 +456,10 @@ BOOST_AUTO_TEST_CASE(after_kill_9_mid_stream_no_change_is_applied_twice) {
                      "RETURN NULL; END $$; "
                      "CREATE TRIGGER log_event AFTER INSERT OR UPDATE OR DELETE ON events "
                      "FOR EACH ROW EXECUTE FUNCTION log_event()");
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
+  // A jthread: whatever a round throws, the writer is stopped and joined before the stack unwinds.
+  std::jthread writer([&](std::stop_token stop) {
     auto conn = connect(cluster().conninfo("pgs_once"));
-    for (int i = 1; !stop.load(); ++i) {
+    for (int i = 1; !stop.stop_requested(); ++i) {
       std::string n = std::to_string(i);
       exec(conn.get(), "INSERT INTO events VALUES (" + n + ", 'v" + n + "')");
       if (i % 3 == 0) exec(conn.get(), "INSERT INTO ledger VALUES (" + std::to_string(i % 10) + ", " + n + ", 'n')");
@@ -479,7 +479,7 @@ BOOST_AUTO_TEST_CASE(after_kill_9_mid_stream_no_change_is_applied_twice) {
     if (codecs::parse_lsn(applied).value() > checkpoint_lsn(p)) ++kills_ahead_of_checkpoint;
     p.start();
   }
-  stop = true;
+  writer.request_stop();
   writer.join();
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1, std::chrono::seconds(120)), p.log());
   BOOST_TEST_MESSAGE(kills_ahead_of_checkpoint << " kill(s) left the target ahead of the checkpoint");

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -55,21 +57,30 @@ void child_process::kill(int signal) {
 }
 
 process_result child_process::wait() {
+  // A child already reaped (by try_wait) has its result kept: a second wait4 would fail with
+  // ECHILD for ever, and a loop retrying it spins.
+  if (done_) return result_;
   int status = 0;
   rusage ru{};
   while (::wait4(pid_, &status, 0, &ru) < 0) {
+    if (errno != EINTR) throw std::runtime_error("wait4 on pid " + std::to_string(pid_) + ": " + std::strerror(errno));
   }
   done_ = true;
-  return result_of(status, ru);
+  result_ = result_of(status, ru);
+  return result_;
 }
 
 bool child_process::try_wait(process_result& out) {
-  if (done_) return true;
+  if (done_) {
+    out = result_;
+    return true;
+  }
   int status = 0;
   rusage ru{};
   if (::wait4(pid_, &status, WNOHANG, &ru) != pid_) return false;
   done_ = true;
-  out = result_of(status, ru);
+  result_ = result_of(status, ru);
+  out = result_;
   return true;
 }
 

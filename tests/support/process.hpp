@@ -33,6 +33,7 @@ class child_process {
  private:
   pid_t pid_ = -1;
   bool done_ = false;
+  process_result result_;
 };
 
 /// Runs `argv` to its end and returns what it printed (stdout and stderr).
