@@ -70,7 +70,8 @@ std::string url_encode(std::string_view text) {
 
 stream_load_settings stream_load_settings_of(const config::starrocks_sink& sink) {
   return {sink.fe_url, sink.user, sink.password.reveal(),
-          std::chrono::duration_cast<std::chrono::seconds>(sink.load_timeout), sink.ca_file};
+          std::chrono::duration_cast<std::chrono::seconds>(sink.load_timeout), sink.ca_file,
+          sink.allow_https_to_http_redirect};
 }
 
 codecs::stream_load::response transport_failure(int curl_code, std::string_view curl_message) {
@@ -110,9 +111,11 @@ struct stream_load_client::impl {
     curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 1L);  // the BE is another host:port
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
     // The credentials follow the redirect: only to HTTP(S), and never from HTTPS down to
-    // clear text (a redirect to ftp:// received the user and password).
+    // clear text unless the user allows it (a redirect to ftp:// received the user and
+    // password).
+    bool https_only = settings.fe_url.starts_with("https:") && !settings.allow_https_to_http_redirect;
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, settings.fe_url.starts_with("https:") ? "https" : "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https_only ? "https" : "http,https");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings.load_timeout.count() + 60));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

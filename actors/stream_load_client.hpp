@@ -21,6 +21,7 @@ struct stream_load_settings {
   std::string password;
   std::chrono::seconds load_timeout{600};  ///< also sent as the `timeout` header
   std::string ca_file;  ///< PEM CAs for https (CURLOPT_CAINFO); empty: the system's
+  bool allow_https_to_http_redirect = false;  ///< else an https FE's redirect stays on https
 };
 
 /// The client settings of a [sink] kind = "starrocks".

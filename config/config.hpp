@@ -127,6 +127,9 @@ struct starrocks_sink {
   /// PEM file of the CAs that sign the FE's and BEs' https certificates (CURLOPT_CAINFO);
   /// empty: the system's CAs.
   std::string ca_file;
+  /// An https FE may redirect the load (and the credentials with it) to a clear-text http
+  /// BE: off, such a redirect is refused.
+  bool allow_https_to_http_redirect = false;
   /// Duplicate Key tables (no primary key): load through the transaction interface, prepared
   /// labels recorded in the checkpoint, so a restart neither loses nor repeats a batch.
   bool exactly_once = false;

@@ -484,6 +484,7 @@ void read_sink(table_reader& t, sink_section& s, reporter& rep) {
       t.read("user", sr.user);
       read_password(t, sr.password, rep);
       read_readable_file(t, "ca_file", sr.ca_file);
+      t.read("allow_https_to_http_redirect", sr.allow_https_to_http_redirect);
       t.read_enum("format", sr.format, {{"json", row_format::json}, {"csv", row_format::csv}});
       t.read_enum("compression", sr.compression,
                   {{"none", compression::none}, {"lz4", compression::lz4}, {"gzip", compression::gzip}});

@@ -256,7 +256,7 @@ BOOST_AUTO_TEST_CASE(tls_files_reach_conninfo_and_curl_and_unreadable_ones_are_r
                          "sslcert = \"" + (dir / "client.crt").string() + "\"\nsslkey = \"" +
                              (dir / "client's.key").string() + "\"\n"
                          "[sink]\nkind = \"starrocks\"\ndatabase = \"db\"\nfe_url = \"https://fe:8030\"\n"
-                         "ca_file = \"" + (dir / "root.crt").string() + "\"\n",
+                         "ca_file = \"" + (dir / "root.crt").string() + "\"\nallow_https_to_http_redirect = true\n",
                          "p.toml");
   std::string info = conninfo(cfg.source.postgres, false);
   BOOST_TEST(info.find(" sslmode=verify-full") != std::string::npos, info);
@@ -264,6 +264,8 @@ BOOST_AUTO_TEST_CASE(tls_files_reach_conninfo_and_curl_and_unreadable_ones_are_r
   BOOST_TEST(info.find(" sslcert='" + (dir / "client.crt").string() + "'") != std::string::npos, info);
   BOOST_TEST(info.find(" sslkey='" + (dir / "client\\'s.key").string() + "'") != std::string::npos, info);
   BOOST_TEST(cfg.sink.starrocks.ca_file == (dir / "root.crt").string());
+  BOOST_TEST(cfg.sink.starrocks.allow_https_to_http_redirect);
+  BOOST_TEST(!starrocks_sink{}.allow_https_to_http_redirect);  // refused unless asked
 
   // Not given: libpq's defaults (~/.postgresql/root.crt), nothing in the conninfo.
   auto plain = load_string("[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n"

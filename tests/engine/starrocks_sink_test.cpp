@@ -29,6 +29,7 @@
 #include "tests/engine/pgbench_workload.hpp"
 #include "tests/engine/toast_window_workload.hpp"
 #include "tests/support/pg_harness.hpp"
+#include "tests/support/ports.hpp"
 
 using namespace pg2sr;
 using namespace pg2sr::test;
@@ -540,39 +541,7 @@ BOOST_FIXTURE_TEST_CASE(a_header_value_with_a_line_break_is_never_sent, emulator
   BOOST_TEST(emulator.stats().transaction_requests == 0u);
 }
 
-namespace {
-
-// A listening loopback socket; port() tells where.
-struct listener {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  listener() {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 4) == 0);
-  }
-  ~listener() { ::close(fd); }
-  /// Accepts a connection and reads a request's headers; the connection, to answer on.
-  int accept_request() const {
-    int c = ::accept(fd, nullptr, nullptr);
-    char buf[4096];
-    std::string request;
-    while (request.find("\r\n\r\n") == std::string::npos) {
-      auto n = ::read(c, buf, sizeof buf);
-      if (n <= 0) break;
-      request.append(buf, static_cast<std::size_t>(n));
-    }
-    return c;
-  }
-  int port() const {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.sin_port);
-  }
-};
-
-}  // namespace
+using pg2sr::test::listener;
 
 // Issue 19.6: curl followed any redirect with the credentials (UNRESTRICTED_AUTH): an FE
 // answering 307 to ftp:// received the StarRocks user and password there.
