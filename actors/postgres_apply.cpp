@@ -57,7 +57,7 @@ class planner {
         continue;
       }
       check_values(rel_, rows[i]);
-      if (i + 1 < rows.size() && moved_pair(rows[i], rows[i + 1])) {
+      if (i + 1 < rows.size() && !cancelled[i + 1] && moved_pair(rows[i], rows[i + 1])) {
         check_values(rel_, rows[i + 1]);
         add_key_change(rows[i], rows[i + 1]);
         ++i;
@@ -77,11 +77,13 @@ class planner {
            first.lsn == second.lsn && first.commit_lsn == second.commit_lsn && second.partial();
   }
 
-  // A keyless table's rows are copies, and a delete removes every copy it matches: an
-  // insert of a copy and a later delete of it (neither applied before) cancel, so a copy
-  // the target held before the batch stays. Only to be applied: a delete whose insert was
-  // applied before a restart is still sent. (Also keeps the segments few: each copy seen
-  // again would start one.)
+  // A keyless table's rows are copies, and a delete removes every copy it matches: a
+  // stream insert of a copy and a later delete of it (neither applied before) cancel, so a
+  // copy the target held before the batch stays. Only to be applied: a delete whose insert
+  // was applied before a restart is still sent. A snapshot row may be a copy the target or
+  // the batch already has (a chunk read again after a crash, a table read whole): it is
+  // never cancelled and ends the cancelling of its copies before it, so the delete after
+  // it goes out. (Also keeps the segments few: each copy seen again would start one.)
   std::vector<bool> cancelled_copies() const {
     const auto& rows = batch_.rows;
     std::vector<bool> out(rows.size(), false);
@@ -94,11 +96,13 @@ class planner {
     };
     std::unordered_map<std::uint64_t, std::vector<std::size_t>> inserted;  // hash -> live inserts
     for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].partial()) continue;  // never in a keyless table: its old tuple is whole
       std::uint64_t hash = key_hash(rows[i].values, key_);
       if (applied_before(rows[i], hash)) continue;
       auto& live = inserted[hash];
       if (rows[i].op == row_op::upsert) {
-        live.push_back(i);
+        if (from_stream(rows[i])) live.push_back(i);
+        else live.clear();  // same hash, maybe not the same row: only ever fewer cancels
         continue;
       }
       for (auto it = live.rbegin(); it != live.rend(); ++it) {
