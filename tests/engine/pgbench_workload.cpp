@@ -43,9 +43,13 @@ pgbench_workload::pgbench_workload(const std::string& db, int seconds, int scale
 }
 
 void pgbench_workload::finish() {
-  bench.join();
+  if (bench.joinable()) bench.join();
   stop = true;
-  churn.join();
+  if (churn.joinable()) churn.join();
 }
+
+// A test that throws before finish() (a start that timed out) must fail with its message,
+// not abort the whole suite on a joinable thread.
+pgbench_workload::~pgbench_workload() { finish(); }
 
 }  // namespace pg2sr::test

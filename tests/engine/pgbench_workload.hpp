@@ -27,6 +27,9 @@ struct pgbench_workload {
   std::thread bench;
 
   pgbench_workload(const std::string& db, int seconds, int scale = 10);
+  ~pgbench_workload();
+  pgbench_workload(const pgbench_workload&) = delete;
+  pgbench_workload& operator=(const pgbench_workload&) = delete;
   /// Waits for pgbench's end, then stops the churn.
   void finish();
 };
