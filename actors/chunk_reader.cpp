@@ -71,11 +71,10 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
 
 // Waits until the watermark actor has the chunk's window: it must exist when L arrives, and
 // before the chunk's snapshot is taken (the watermark's commit history relies on it).
-// Urgent: queued behind other chunks' rows, the wait would idle this reader.
 void register_window(self_ptr self, const watermark_actor& watermark, const chunk_task_ptr& task) {
   caf::scoped_actor blocking{self->system()};
   std::optional<caf::error> failed;
-  blocking->request<caf::message_priority::high>(watermark, caf::infinite, chunk_begin_msg{task})
+  blocking->request(watermark, caf::infinite, chunk_begin_msg{task})
       .receive([](chunk_begun_msg&) {}, [&](caf::error& err) { failed = err; });
   if (failed) throw pg_error("the watermark actor did not take the chunk: " + describe(*failed), "");
 }
