@@ -96,7 +96,9 @@ class planner {
     };
     std::unordered_map<std::uint64_t, std::vector<std::size_t>> inserted;  // hash -> live inserts
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (rows[i].partial()) continue;  // never in a keyless table: its old tuple is whole
+      // Short rows are refused by check_values below; partial ones never come in a keyless
+      // table (its old tuple is whole).
+      if (rows[i].count < rel_.columns.size() || rows[i].partial()) continue;
       std::uint64_t hash = key_hash(rows[i].values, key_);
       if (applied_before(rows[i], hash)) continue;
       auto& live = inserted[hash];
