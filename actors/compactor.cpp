@@ -24,7 +24,7 @@ bool load_row::partial() const {
 }
 
 table_compactor::table_compactor(std::shared_ptr<const relation_schema> relation, bool distinct_rows)
-    : batch_(std::make_shared<load_batch>()), distinct_rows_(distinct_rows) {
+    : batch_(std::make_shared<load_batch>()) {
   batch_->relation = std::move(relation);
   batch_->relid = batch_->relation ? batch_->relation->relid : 0;
   batch_->distinct_rows = distinct_rows;
@@ -34,7 +34,7 @@ table_compactor::table_compactor(std::shared_ptr<const relation_schema> relation
 // Empty when a key column is unchanged-TOAST (the key is unknown) or the table has no key:
 // the row is then kept as it is, never folded.
 std::string table_compactor::key_of(tuple values) const {
-  if (distinct_rows_) return {};
+  if (batch_->distinct_rows) return {};
   std::string key;
   const auto& cols = batch_->relation->columns;
   for (std::size_t i = 0; i < cols.size() && i < values.size(); ++i) {
@@ -137,7 +137,7 @@ void table_compactor::add(const std::shared_ptr<const change_batch>& source, con
       bool moved = false;
       if (e.old_kind != 0) {
         std::string old_key = key_of(old_values);
-        moved = distinct_rows_ || old_key != new_key;  // a keyless row is replaced whole
+        moved = batch_->distinct_rows || old_key != new_key;  // a keyless row is replaced whole
         auto leaves_out = [](tuple values) {
           return std::any_of(values.begin(), values.end(),
                              [](const column_value& v) { return v.kind == value_kind::unchanged_toast; });
@@ -182,7 +182,7 @@ std::shared_ptr<load_batch> table_compactor::take(std::uint64_t id) {
   out->rows.resize(kept);
   batch_->relation = out->relation;
   batch_->relid = out->relid;
-  batch_->distinct_rows = distinct_rows_;
+  batch_->distinct_rows = out->distinct_rows;
   // The next batch is likely as large: one allocation instead of a doubling series.
   batch_->rows.reserve(out->rows.size());
   alive_.clear();

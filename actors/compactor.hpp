@@ -56,7 +56,6 @@ class table_compactor {
   codecs::pgoutput::tuple merge(codecs::pgoutput::tuple older, codecs::pgoutput::tuple newer);
 
   std::shared_ptr<load_batch> batch_;
-  bool distinct_rows_ = false;
   std::vector<bool> alive_;                              ///< per row: not superseded
   std::unordered_map<std::string, std::size_t> by_key_;  ///< key -> its live row
 };
