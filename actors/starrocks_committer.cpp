@@ -42,23 +42,31 @@ void roll_back_label(stream_load_client& client, const std::string& db, const st
     spdlog::warn("rollback of {} in {}.{}: {}", label, db, table, sl::describe(r));
 }
 
-std::optional<std::string> await_label(stream_load_client& client, const prepared_load& load,
-                                       std::chrono::steady_clock::time_point deadline) {
+label_wait await_label(stream_load_client& client, const prepared_load& load,
+                       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds never_begun_after,
+                       const std::function<void()>& between_polls) {
   auto next_note = std::chrono::steady_clock::now();
+  auto unknown_since = std::chrono::steady_clock::time_point::max();  // max: not UNKNOWN
   for (;;) {
     std::string error;
     auto state = client.load_state(load.db, load.label, error);
     std::string answer = error.empty() ? state : error;
-    // UNKNOWN is no answer: a load the dead client sent may still begin.
     auto outcome = sl::classify_load_state(state);
-    if (error.empty() && (outcome == sl::outcome::loaded || outcome == sl::outcome::retry)) return std::nullopt;
+    if (error.empty() && (outcome == sl::outcome::loaded || outcome == sl::outcome::retry))
+      return {label_wait::outcome::final_state, answer};
     auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return answer;
+    // UNKNOWN at first is no answer: a load the dead client sent may still begin.
+    bool unknown = error.empty() && state == "UNKNOWN";
+    if (!unknown) unknown_since = std::chrono::steady_clock::time_point::max();
+    else if (unknown_since == std::chrono::steady_clock::time_point::max()) unknown_since = now;
+    if (unknown && now - unknown_since >= never_begun_after) return {label_wait::outcome::never_begun, answer};
+    if (now >= deadline) return {label_wait::outcome::unsettled, answer};
     if (now >= next_note) {
       spdlog::info("waiting for label {} in {} (a load the last run sent) to finish in StarRocks: {}; at most {} s more",
                    load.label, load.db, answer, std::chrono::ceil<std::chrono::seconds>(deadline - now).count());
       next_note = now + std::chrono::seconds(5);
     }
+    between_polls();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }

@@ -2,7 +2,9 @@
 // retrying what the network or a busy FE makes fail. Runs detached (blocking HTTP).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,12 +37,21 @@ void commit_prepared(stream_load_client& client, const prepared_load& load);
 void roll_back_label(stream_load_client& client, const std::string& db, const std::string& table,
                      const std::string& label);
 
+/// How the wait for a label the last run sent ended.
+struct label_wait {
+  enum class outcome { final_state, never_begun, unsettled } result = outcome::unsettled;
+  std::string last_answer;  ///< the last state, or why there was none
+};
+
 /// Waits until StarRocks holds `load`'s label in a final state (VISIBLE, COMMITTED or
 /// ABORTED), at most until `deadline` (one question at least), saying what it waits for.
-/// Returns nothing then, else the last answer: a state (UNKNOWN: StarRocks does not know
-/// the label, not yet or no longer) or why there was none.
-std::optional<std::string> await_label(stream_load_client& client, const prepared_load& load,
-                                       std::chrono::steady_clock::time_point deadline);
+/// A label answered UNKNOWN for `never_begun_after` never reached StarRocks: a dead
+/// client sends nothing more, and StarRocks begins a load as soon as it reads its headers
+/// (a label begun and forgotten, after label_keep_max_second, ended long ago).
+/// `between_polls` runs between two questions; it may throw to end the wait.
+label_wait await_label(stream_load_client& client, const prepared_load& load,
+                       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds never_begun_after,
+                       const std::function<void()>& between_polls);
 
 /// The labels loaders began and the checkpoint has not seen committed
 /// (state_dir/starrocks-2pc.journal): on restart, those the checkpoint did not record are

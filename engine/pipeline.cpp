@@ -344,25 +344,37 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     // A load the last run sent but did not see answered may still commit: were it to land
     // after this run's loads of its table, it would bring back what they changed. StarRocks
     // ends a load within its timeout (load_timeout): one not final by then stops the start,
-    // its label kept in the journal.
+    // its label kept in the journal. A label StarRocks does not know at all for a while
+    // never reached it (a client killed between two attempts, or before the first).
     if (auto waiting = in_flight.entries(); !waiting.empty()) {
       auto deadline = std::chrono::steady_clock::now() + sr.load_timeout;
+      // StarRocks begins a load it has read at once; longer than a load may run is no use.
+      auto never_begun_after = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout),
+                                       std::chrono::milliseconds(30'000));
       bool unsettled = false;
+      std::size_t never_begun = 0;
       for (const auto& load : waiting) {
-        auto answer = actors::await_label(client, load, deadline);
-        if (!answer) continue;
+        auto wait = actors::await_label(client, load, deadline, never_begun_after, stop_if_signalled);
+        if (wait.result == actors::label_wait::outcome::never_begun) {
+          spdlog::info("label {} into {}.{} (a load the last run sent) is still UNKNOWN to StarRocks after {} s: it "
+                       "never reached StarRocks, its rows come again",
+                       load.label, load.db, load.table,
+                       std::chrono::duration_cast<std::chrono::seconds>(never_begun_after).count());
+          ++never_begun;
+        }
+        if (wait.result != actors::label_wait::outcome::unsettled) continue;
         unsettled = true;
         spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
                       "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
                       "would bring back rows they change. Start again once get_load_state "
-                      "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED; if it stays "
-                      "UNKNOWN (the load never reached StarRocks, or its label expired), remove its line from {} first",
+                      "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED",
                       load.label, load.db, load.table,
-                      std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(), *answer, sr.fe_url,
-                      load.db, load.label, (cfg.pipeline.state_dir / "starrocks-inflight.journal").string());
+                      std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(), wait.last_answer, sr.fe_url,
+                      load.db, load.label);
       }
       if (unsettled) return false;
-      spdlog::info("waited for {} load(s) the last run sent to finish in StarRocks", waiting.size());
+      spdlog::info("waited for {} load(s) the last run sent to finish in StarRocks ({} never reached it)",
+                   waiting.size(), never_begun);
       in_flight.clear();
     }
     if (state.prepared.empty() && journaled.empty()) return true;
