@@ -42,11 +42,28 @@ void roll_back_label(stream_load_client& client, const std::string& db, const st
     spdlog::warn("rollback of {} in {}.{}: {}", label, db, table, sl::describe(r));
 }
 
-label_wait await_label(stream_load_client& client, const prepared_load& load,
-                       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds never_begun_after,
+namespace {
+
+// Takes `load`'s label with a transaction left open for `hold_for`: true when taken, false
+// when a load took it first. Any other answer is said and counted as taken (the label has
+// been unknown to StarRocks for a while already).
+bool hold_label(stream_load_client& client, const prepared_load& load, std::chrono::seconds hold_for) {
+  sl::response r =
+      client.transaction("begin", load.db, load.table, load.label, {{"timeout", std::to_string(hold_for.count())}});
+  if (r.http_status == 200 && r.status == "OK") return true;
+  if (r.status == "LABEL_ALREADY_EXISTS") return false;
+  spdlog::warn("could not hold label {} in {} against a late request of the last run: {}", load.label, load.db,
+               sl::describe(r));
+  return true;
+}
+
+}  // namespace
+
+label_wait await_label(stream_load_client& client, const prepared_load& load, const label_wait_limits& limits,
                        const std::function<void()>& between_polls) {
+  constexpr auto not_unknown = std::chrono::steady_clock::time_point::max();
   auto next_note = std::chrono::steady_clock::now();
-  auto unknown_since = std::chrono::steady_clock::time_point::max();  // max: not UNKNOWN
+  auto unknown_since = not_unknown;
   for (;;) {
     std::string error;
     auto state = client.load_state(load.db, load.label, error);
@@ -57,13 +74,18 @@ label_wait await_label(stream_load_client& client, const prepared_load& load,
     auto now = std::chrono::steady_clock::now();
     // UNKNOWN at first is no answer: a load the dead client sent may still begin.
     bool unknown = error.empty() && state == "UNKNOWN";
-    if (!unknown) unknown_since = std::chrono::steady_clock::time_point::max();
-    else if (unknown_since == std::chrono::steady_clock::time_point::max()) unknown_since = now;
-    if (unknown && now - unknown_since >= never_begun_after) return {label_wait::outcome::never_begun, answer};
-    if (now >= deadline) return {label_wait::outcome::unsettled, answer};
+    if (!unknown) unknown_since = not_unknown;
+    else if (unknown_since == not_unknown) unknown_since = now;
+    if (unknown && now - unknown_since >= limits.never_begun_after) {
+      if (hold_label(client, load, limits.hold_for)) return {label_wait::outcome::never_begun, answer};
+      unknown_since = not_unknown;  // it began just now: wait for its end
+      continue;
+    }
+    if (now >= limits.deadline) return {label_wait::outcome::unsettled, answer};
     if (now >= next_note) {
       spdlog::info("waiting for label {} in {} (a load the last run sent) to finish in StarRocks: {}; at most {} s more",
-                   load.label, load.db, answer, std::chrono::ceil<std::chrono::seconds>(deadline - now).count());
+                   load.label, load.db, answer,
+                   std::chrono::ceil<std::chrono::seconds>(limits.deadline - now).count());
       next_note = now + std::chrono::seconds(5);
     }
     between_polls();

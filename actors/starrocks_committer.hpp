@@ -43,14 +43,22 @@ struct label_wait {
   std::string last_answer;  ///< the last state, or why there was none
 };
 
+struct label_wait_limits {
+  std::chrono::steady_clock::time_point deadline;  ///< unsettled after this
+  std::chrono::milliseconds never_begun_after;     ///< UNKNOWN this long: never begun
+  std::chrono::seconds hold_for;                   ///< how long the label is held then
+};
+
 /// Waits until StarRocks holds `load`'s label in a final state (VISIBLE, COMMITTED or
-/// ABORTED), at most until `deadline` (one question at least), saying what it waits for.
-/// A label answered UNKNOWN for `never_begun_after` never reached StarRocks: a dead
+/// ABORTED), at most until `limits.deadline` (one question at least), saying what it waits
+/// for. A label answered UNKNOWN for `never_begun_after` never reached StarRocks: a dead
 /// client sends nothing more, and StarRocks begins a load as soon as it reads its headers
-/// (a label begun and forgotten, after label_keep_max_second, ended long ago).
-/// `between_polls` runs between two questions; it may throw to end the wait.
-label_wait await_label(stream_load_client& client, const prepared_load& load,
-                       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds never_begun_after,
+/// (a label begun and forgotten, after label_keep_max_second, ended long ago). The label is
+/// then taken by a transaction begun for `hold_for` and left open, so that a request of the
+/// dead client StarRocks would read only now is refused (Label Already Exists); one that
+/// took it first is waited for. `between_polls` runs between two questions; it may throw to
+/// end the wait.
+label_wait await_label(stream_load_client& client, const prepared_load& load, const label_wait_limits& limits,
                        const std::function<void()>& between_polls);
 
 /// The labels loaders began and the checkpoint has not seen committed

@@ -347,19 +347,22 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     // its label kept in the journal. A label StarRocks does not know at all for a while
     // never reached it (a client killed between two attempts, or before the first).
     if (auto waiting = in_flight.entries(); !waiting.empty()) {
-      auto deadline = std::chrono::steady_clock::now() + sr.load_timeout;
       // StarRocks begins a load it has read at once; longer than a load may run is no use.
-      auto never_begun_after = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout),
-                                       std::chrono::milliseconds(30'000));
+      auto load_timeout = std::chrono::ceil<std::chrono::seconds>(sr.load_timeout);
+      actors::label_wait_limits limits{std::chrono::steady_clock::now() + sr.load_timeout,
+                                       std::min<std::chrono::milliseconds>(load_timeout, std::chrono::seconds(30)),
+                                       load_timeout};
       bool unsettled = false;
       std::size_t never_begun = 0;
       for (const auto& load : waiting) {
-        auto wait = actors::await_label(client, load, deadline, never_begun_after, stop_if_signalled);
+        auto wait = actors::await_label(client, load, limits, stop_if_signalled);
         if (wait.result == actors::label_wait::outcome::never_begun) {
           spdlog::info("label {} into {}.{} (a load the last run sent) is still UNKNOWN to StarRocks after {} s: it "
-                       "never reached StarRocks, its rows come again",
+                       "never reached StarRocks, its rows come again; the label is held for {} s against a late "
+                       "request",
                        load.label, load.db, load.table,
-                       std::chrono::duration_cast<std::chrono::seconds>(never_begun_after).count());
+                       std::chrono::duration_cast<std::chrono::seconds>(limits.never_begun_after).count(),
+                       load_timeout.count());
           ++never_begun;
         }
         if (wait.result != actors::label_wait::outcome::unsettled) continue;

@@ -107,6 +107,13 @@ BOOST_FIXTURE_TEST_CASE(a_label_starrocks_never_knew_lets_the_start_go_on_after_
              text);
   BOOST_TEST(text.find("(1 never reached it)") != std::string::npos, text);
   BOOST_TEST(test::read_text(journal.string()).find("never-seen-1") == std::string::npos);
+  // The label is held: the dead client's request, read by StarRocks only now, is refused.
+  BOOST_TEST(emulator.load_state("shop", "never-seen-1") == "PREPARE");
+  actors::stream_load_client client({emulator.fe_url(), "root", password, std::chrono::seconds(10)});
+  auto late = client.load("shop", "t", "never-seen-1", {{"format", "json"}, {"strip_outer_array", "true"}},
+                          R"([{"id": 1}])");
+  BOOST_TEST(late.status == "Label Already Exists", late.status);
+  BOOST_TEST(emulator.load_state("shop", "never-seen-1") == "PREPARE");
 }
 
 BOOST_FIXTURE_TEST_CASE(a_label_that_begins_while_the_start_waits_is_waited_for_to_its_end, inflight_fixture) {
