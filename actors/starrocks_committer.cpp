@@ -42,54 +42,66 @@ void roll_back_label(stream_load_client& client, const std::string& db, const st
     spdlog::warn("rollback of {} in {}.{}: {}", label, db, table, sl::describe(r));
 }
 
-namespace {
-
-// Takes `load`'s label with a transaction left open for `hold_for`: true when taken, false
-// when a load took it first. Any other answer is said and counted as taken (the label has
-// been unknown to StarRocks for a while already).
-bool hold_label(stream_load_client& client, const prepared_load& load, std::chrono::seconds hold_for) {
-  sl::response r =
-      client.transaction("begin", load.db, load.table, load.label, {{"timeout", std::to_string(hold_for.count())}});
-  if (r.http_status == 200 && r.status == "OK") return true;
-  if (r.status == "LABEL_ALREADY_EXISTS") return false;
-  spdlog::warn("could not hold label {} in {} against a late request of the last run: {}", load.label, load.db,
-               sl::describe(r));
-  return true;
-}
-
-}  // namespace
-
-label_wait await_label(stream_load_client& client, const prepared_load& load, const label_wait_limits& limits,
-                       const std::function<void()>& between_polls) {
-  constexpr auto not_unknown = std::chrono::steady_clock::time_point::max();
-  auto next_note = std::chrono::steady_clock::now();
-  auto unknown_since = not_unknown;
+label_settlement settle_unanswered_label(stream_load_client& client, const prepared_load& load,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         std::chrono::milliseconds load_timeout, std::chrono::milliseconds quiet,
+                                         const std::function<void()>& between_polls) {
+  using clock = std::chrono::steady_clock;
+  constexpr auto never = clock::time_point::max();
+  auto next_note = clock::now();
+  auto running_since = never;  // a load holds the label since then
+  auto unknown_since = never;  // fallback: get_load_state answers UNKNOWN since then
+  bool can_hold = true;
+  auto backoff = std::chrono::milliseconds(200);
   for (;;) {
-    std::string error;
-    auto state = client.load_state(load.db, load.label, error);
-    std::string answer = error.empty() ? state : error;
-    auto outcome = sl::classify_load_state(state);
-    if (error.empty() && (outcome == sl::outcome::loaded || outcome == sl::outcome::retry))
-      return {label_wait::outcome::final_state, answer};
-    auto now = std::chrono::steady_clock::now();
-    // UNKNOWN at first is no answer: a load the dead client sent may still begin.
-    bool unknown = error.empty() && state == "UNKNOWN";
-    if (!unknown) unknown_since = not_unknown;
-    else if (unknown_since == not_unknown) unknown_since = now;
-    if (unknown && now - unknown_since >= limits.never_begun_after) {
-      if (hold_label(client, load, limits.hold_for)) return {label_wait::outcome::never_begun, answer};
-      unknown_since = not_unknown;  // it began just now: wait for its end
-      continue;
+    std::string answer;
+    bool running = false;
+    if (can_hold) {
+      sl::response r = client.transaction("begin", load.db, load.table, load.label);
+      answer = sl::describe(r);
+      if (r.http_status == 200 && r.status == "OK") return {label_settlement::outcome::held, answer};
+      if (r.certificate_failure || r.http_status == 401) return {label_settlement::outcome::unsettled, answer};
+      bool transient = r.http_status == 0 || r.http_status >= 500 || r.status == "TXN_IN_PROCESSING";
+      if (r.status == "LABEL_ALREADY_EXISTS" && r.existing_job_status == "FINISHED")
+        return {label_settlement::outcome::ended, answer};
+      running = r.status == "LABEL_ALREADY_EXISTS";
+      if (!running && !transient) {
+        spdlog::warn("label {} in {} (a load the last run sent) cannot be held ({}): waiting for StarRocks to know "
+                     "it finished, or not to know it for {} s",
+                     load.label, load.db, answer, std::chrono::ceil<std::chrono::seconds>(quiet).count());
+        can_hold = false;
+      }
     }
-    if (now >= limits.deadline) return {label_wait::outcome::unsettled, answer};
+    if (running || !can_hold) {
+      std::string error;
+      auto state = client.load_state(load.db, load.label, error);
+      if (!error.empty()) answer = error;
+      else answer = state;
+      auto outcome = sl::classify_load_state(state);
+      if (error.empty() && outcome == sl::outcome::loaded) return {label_settlement::outcome::ended, answer};
+      bool unknown = error.empty() && state == "UNKNOWN";
+      if (!can_hold && error.empty() && outcome == sl::outcome::retry) return {label_settlement::outcome::ended, answer};
+      if (!can_hold) {
+        if (!unknown) unknown_since = never;
+        else if (unknown_since == never) unknown_since = clock::now();
+        if (unknown && clock::now() - unknown_since >= quiet) return {label_settlement::outcome::unknown, answer};
+      }
+      // Running: it may run for its own timeout from now. ABORTED or UNKNOWN: taken next time.
+      if (error.empty() && outcome == sl::outcome::poll && running_since == never) {
+        running_since = clock::now();
+        deadline = std::max(deadline, running_since + load_timeout);
+      }
+    }
+    auto now = clock::now();
+    if (now >= deadline) return {label_settlement::outcome::unsettled, answer};
     if (now >= next_note) {
       spdlog::info("waiting for label {} in {} (a load the last run sent) to finish in StarRocks: {}; at most {} s more",
-                   load.label, load.db, answer,
-                   std::chrono::ceil<std::chrono::seconds>(limits.deadline - now).count());
+                   load.label, load.db, answer, std::chrono::ceil<std::chrono::seconds>(deadline - now).count());
       next_note = now + std::chrono::seconds(5);
     }
     between_polls();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2'000));
   }
 }
 

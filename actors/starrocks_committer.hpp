@@ -37,29 +37,32 @@ void commit_prepared(stream_load_client& client, const prepared_load& load);
 void roll_back_label(stream_load_client& client, const std::string& db, const std::string& table,
                      const std::string& label);
 
-/// How the wait for a label the last run sent ended.
-struct label_wait {
-  enum class outcome { final_state, never_begun, unsettled } result = outcome::unsettled;
-  std::string last_answer;  ///< the last state, or why there was none
+/// How a label the last run sent, and never saw answered, was settled.
+struct label_settlement {
+  enum class outcome {
+    held,       ///< now taken by an empty transaction of this run: no late request can land
+    ended,      ///< its load committed (VISIBLE, COMMITTED), or failed when it could not be held
+    unknown,    ///< could not be held, and StarRocks never knew it (see settle_unanswered_label)
+    unsettled,  ///< a load still holds it at the deadline, or no answer
+  } result = outcome::unsettled;
+  std::string last_answer;  ///< what StarRocks last said (or why it said nothing)
 };
 
-struct label_wait_limits {
-  std::chrono::steady_clock::time_point deadline;  ///< unsettled after this
-  std::chrono::milliseconds never_begun_after;     ///< UNKNOWN this long: never begun
-  std::chrono::seconds hold_for;                   ///< how long the label is held then
-};
-
-/// Waits until StarRocks holds `load`'s label in a final state (VISIBLE, COMMITTED or
-/// ABORTED), at most until `limits.deadline` (one question at least), saying what it waits
-/// for. A label answered UNKNOWN for `never_begun_after` never reached StarRocks: a dead
-/// client sends nothing more, and StarRocks begins a load as soon as it reads its headers
-/// (a label begun and forgotten, after label_keep_max_second, ended long ago). The label is
-/// then taken by a transaction begun for `hold_for` and left open, so that a request of the
-/// dead client StarRocks would read only now is refused (Label Already Exists); one that
-/// took it first is waited for. `between_polls` runs between two questions; it may throw to
-/// end the wait.
-label_wait await_label(stream_load_client& client, const prepared_load& load, const label_wait_limits& limits,
-                       const std::function<void()>& between_polls);
+/// Settles `load`'s label before this run loads anything: a load of the dead run that
+/// StarRocks commits after this run's loads of the table would bring back what they changed.
+/// The label is taken by a transaction begun under it (/api/transaction/begin) and left
+/// open: StarRocks ends it at its timeout (the `timeout` header: load_timeout), and till then
+/// a request of the dead run read late is refused (Label Already Exists). Taken already: a
+/// load holds it, waited for until it is final (ABORTED: taken again), at most until
+/// `deadline`, or load_timeout after it was first seen running if later. Transport errors
+/// and 5xx are asked again. An answer that cannot take a label (the transaction interface
+/// missing, StarRocks < 2.4) falls back to get_load_state: UNKNOWN for `quiet` ends it
+/// too, since StarRocks begins a load as soon as it reads its headers and a dead client
+/// sends nothing more. `between_polls` runs between two questions; it may throw to end it.
+label_settlement settle_unanswered_label(stream_load_client& client, const prepared_load& load,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         std::chrono::milliseconds load_timeout, std::chrono::milliseconds quiet,
+                                         const std::function<void()>& between_polls);
 
 /// The labels loaders began and the checkpoint has not seen committed
 /// (state_dir/starrocks-2pc.journal): on restart, those the checkpoint did not record are

@@ -342,43 +342,39 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     if (state.prepared.empty() && journaled.empty() && in_flight.entries().empty()) return true;
     actors::stream_load_client client(actors::stream_load_settings_of(sr));
     // A load the last run sent but did not see answered may still commit: were it to land
-    // after this run's loads of its table, it would bring back what they changed. StarRocks
-    // ends a load within its timeout (load_timeout): one not final by then stops the start,
-    // its label kept in the journal. A label StarRocks does not know at all for a while
-    // never reached it (a client killed between two attempts, or before the first).
+    // after this run's loads of its table, it would bring back what they changed. Each such
+    // label is taken by this run (or its load waited for); one still running after
+    // load_timeout stops the start, its label kept in the journal. A settled label leaves
+    // the journal at once: a start killed after holding one must not wait on its own hold.
     if (auto waiting = in_flight.entries(); !waiting.empty()) {
-      // StarRocks begins a load it has read at once; longer than a load may run is no use.
-      auto load_timeout = std::chrono::ceil<std::chrono::seconds>(sr.load_timeout);
-      actors::label_wait_limits limits{std::chrono::steady_clock::now() + sr.load_timeout,
-                                       std::min<std::chrono::milliseconds>(load_timeout, std::chrono::seconds(30)),
-                                       load_timeout};
-      bool unsettled = false;
-      std::size_t never_begun = 0;
+      auto load_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout);
+      auto deadline = std::chrono::steady_clock::now() + load_timeout;
+      auto quiet = std::min(load_timeout, std::chrono::milliseconds(30'000));
+      std::size_t held = 0, unsettled = 0;
       for (const auto& load : waiting) {
-        auto wait = actors::await_label(client, load, limits, stop_if_signalled);
-        if (wait.result == actors::label_wait::outcome::never_begun) {
-          spdlog::info("label {} into {}.{} (a load the last run sent) is still UNKNOWN to StarRocks after {} s: it "
-                       "never reached StarRocks, its rows come again; the label is held for {} s against a late "
-                       "request",
-                       load.label, load.db, load.table,
-                       std::chrono::duration_cast<std::chrono::seconds>(limits.never_begun_after).count(),
-                       load_timeout.count());
-          ++never_begun;
+        auto settled = actors::settle_unanswered_label(client, load, deadline, load_timeout, quiet, stop_if_signalled);
+        using outcome = actors::label_settlement::outcome;
+        if (settled.result == outcome::unsettled) {
+          ++unsettled;
+          spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
+                        "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
+                        "would bring back rows they change. Start again once get_load_state "
+                        "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED",
+                        load.label, load.db, load.table,
+                        std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(),
+                        settled.last_answer, sr.fe_url, load.db, load.label);
+          continue;
         }
-        if (wait.result != actors::label_wait::outcome::unsettled) continue;
-        unsettled = true;
-        spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
-                      "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
-                      "would bring back rows they change. Start again once get_load_state "
-                      "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED",
-                      load.label, load.db, load.table,
-                      std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(), wait.last_answer, sr.fe_url,
-                      load.db, load.label);
+        if (settled.result == outcome::held) ++held;
+        if (settled.result == outcome::unknown)
+          spdlog::warn("label {} into {}.{}: StarRocks did not know it for {} s: taken as never sent", load.label,
+                       load.db, load.table, std::chrono::ceil<std::chrono::seconds>(quiet).count());
+        in_flight.remove({load});
       }
-      if (unsettled) return false;
-      spdlog::info("waited for {} load(s) the last run sent to finish in StarRocks ({} never reached it)",
-                   waiting.size(), never_begun);
-      in_flight.clear();
+      if (unsettled > 0) return false;
+      spdlog::info("settled {} load(s) the last run sent: {} finished in StarRocks, {} label(s) held by this run "
+                   "until StarRocks times them out (PREPARE transactions without data: leave them)",
+                   waiting.size(), waiting.size() - held, held);
     }
     if (state.prepared.empty() && journaled.empty()) return true;
     for (const auto& load : state.prepared) actors::commit_prepared(client, load);

@@ -350,7 +350,7 @@ void starrocks_emulator::impl::be_transaction(const httplib::Request& req, httpl
     if (!discard && !database_exists(db)) return error("ANALYSIS_ERROR", "unknown database, database=" + db);
     if (!discard && !find_table(db, table_name)) return error("ANALYSIS_ERROR", unknown_table(db, table_name));
     const std::string timeout = req.get_header_value("timeout");
-    if (!timeout.empty() && !std::all_of(timeout.begin(), timeout.end(), ::isdigit))
+    if (!timeout.empty() && (timeout.size() > 9 || !std::all_of(timeout.begin(), timeout.end(), ::isdigit)))
       return error("INVALID_ARGUMENT", "Invalid timeout format");
     auto begun = labels.begin(db, table_name, label, true);
     if (auto* e = std::get_if<begin_error>(&begun)) {
@@ -358,8 +358,11 @@ void starrocks_emulator::impl::be_transaction(const httplib::Request& req, httpl
       return reply(ordered_json{
           {"Status", "LABEL_ALREADY_EXISTS"}, {"ExistingJobStatus", e->existing_job_status}, {"Message", e->message}});
     }
+    auto& txn = std::get<std::shared_ptr<txn_record>>(begun);
+    // StarRocks' default (stream_load_default_timeout_second) when the header is absent.
+    txn->expires_at = std::chrono::steady_clock::now() + std::chrono::seconds(timeout.empty() ? 600 : std::stoll(timeout));
     ordered_json j = txn_reply("OK", "", label);
-    j["TxnId"] = std::get<std::shared_ptr<txn_record>>(begun)->txn_id;
+    j["TxnId"] = txn->txn_id;
     j["BeginTxnTimeMs"] = elapsed_ms(start);
     return reply(j);
   }

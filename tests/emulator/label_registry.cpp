@@ -60,12 +60,14 @@ std::shared_ptr<txn_record> label_registry::find(const std::string& db, const st
 
 std::shared_ptr<txn_record> label_registry::open_transaction(const std::string& db, const std::string& label) const {
   auto txn = find(db, label);
-  return txn && txn->via_transaction_api && txn->state == txn_state::prepare ? txn : nullptr;
+  return txn && txn->via_transaction_api && state_of(*txn) == txn_state::prepare ? txn : nullptr;
 }
 
 txn_state label_registry::state_of(txn_record& txn) {
   if (txn.state == txn_state::committed && std::chrono::steady_clock::now() >= txn.visible_at)
     txn.state = txn_state::visible;
+  if (txn.state == txn_state::prepare && !txn.busy && std::chrono::steady_clock::now() >= txn.expires_at)
+    abort(txn, "timeout by txn manager");
   return txn.state;
 }
 

@@ -41,6 +41,8 @@ struct txn_record {
   std::uint64_t load_bytes = 0;
   std::string reason;  ///< why it was aborted
   std::chrono::steady_clock::time_point visible_at;  ///< COMMITTED until then (publish timeout)
+  /// A transaction-API transaction still PREPARE then is aborted (its `timeout` header).
+  std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
 };
 
 /// Why a transaction could not begin, as StarRocks reports it.
@@ -65,7 +67,8 @@ class label_registry {
   /// The BE-side context of a transaction-API transaction still open (PREPARE), or nullptr.
   std::shared_ptr<txn_record> open_transaction(const std::string& db, const std::string& label) const;
 
-  /// The state now (a COMMITTED transaction becomes VISIBLE at visible_at).
+  /// The state now (a COMMITTED transaction becomes VISIBLE at visible_at, a PREPARE one
+  /// is ABORTED at expires_at).
   static txn_state state_of(txn_record& txn);
   static void abort(txn_record& txn, std::string reason);
   /// COMMITTED for `publish_delay`, VISIBLE after it (at once when zero).
