@@ -69,16 +69,6 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
   return parser.rows();
 }
 
-// Waits until the watermark actor has the chunk's window: it must exist when L arrives, and
-// before the chunk's snapshot is taken (the watermark's commit history relies on it).
-void register_window(self_ptr self, const watermark_actor& watermark, const chunk_task_ptr& task) {
-  caf::scoped_actor blocking{self->system()};
-  std::optional<caf::error> failed;
-  blocking->request(watermark, caf::infinite, chunk_begin_msg{task})
-      .receive([](chunk_begun_msg&) {}, [&](caf::error& err) { failed = err; });
-  if (failed) throw pg_error("the watermark actor did not take the chunk: " + describe(*failed), "");
-}
-
 }  // namespace
 
 chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_settings settings,
@@ -94,7 +84,8 @@ chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_setti
             self->state.conn = std::make_unique<pg_connection>(settings.conninfo);
             self->state.conn->exec("SET synchronous_commit = on");
           }
-          register_window(self, watermark, msg.task);
+          // Before L and the snapshot; an abort of an earlier try of this chunk went before it.
+          self->send(watermark, chunk_begin_msg{msg.task});
           emit_watermark(*self->state.conn, 'L', task.watermark_id);
           rows = copy_chunk(self, task, settings, watermark);
           emit_watermark(*self->state.conn, 'H', task.watermark_id);

@@ -142,12 +142,13 @@ struct chunk_read_msg {
 };
 
 /// chunk reader -> watermark, before it writes the low watermark: expect this chunk. The
-/// reader waits for the reply (chunk_begun_msg), so the window exists before L and before
-/// the chunk's snapshot is taken.
+/// watermark's mailbox keeps the order messages were put in it, so the window exists before
+/// L (which the stream brings after this is sent) and before anything the chunk's
+/// snapshot, taken after, could put there. Not waited for: the reader goes on while the
+/// watermark takes the rows of the chunks before.
 struct chunk_begin_msg {
   chunk_task_ptr task;
 };
-struct chunk_begun_msg {};
 /// chunk reader -> watermark: rows read (all sent when `last`), as insert events. With the
 /// last part, the chunk's snapshot: a transaction it saw in progress that committed before
 /// L in the stream means the chunk is stale.
@@ -255,7 +256,7 @@ struct link_chunker_msg {
 using watermark_actor = caf::typed_actor<caf::reacts_to<event_batch_msg>, caf::reacts_to<end_of_stream_msg>,
                                          caf::reacts_to<credit_msg>, caf::reacts_to<link_decoder_msg>,
                                          caf::reacts_to<link_source_msg>,
-                                         caf::replies_to<chunk_begin_msg>::with<chunk_begun_msg>,
+                                         caf::reacts_to<chunk_begin_msg>,
                                          caf::reacts_to<chunk_rows_msg>, caf::reacts_to<chunk_abort_msg>,
                                          caf::reacts_to<snapshot_read_msg>, caf::reacts_to<link_chunker_msg>>;
 
@@ -293,7 +294,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_source_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::read_chunk_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_read_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_begin_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_begun_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_rows_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_abort_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::snapshot_read_msg)

@@ -346,13 +346,12 @@ watermark_actor::behavior_type watermark(self_ptr self, batcher_actor downstream
         self->state.source = link.source;
         stop_if_done(self);
       },
-      [=](chunk_begin_msg& begin) -> chunk_begun_msg {
+      [=](chunk_begin_msg& begin) {
         self->state.rereads.erase(begin.task->watermark_id);
         chunk_window w;
         w.task = begin.task;
         w.registered_floor = self->state.newest_xmin;
         self->state.windows[begin.task->watermark_id] = std::move(w);
-        return {};
       },
       [=](chunk_rows_msg& rows) {
         auto it = self->state.windows.find(rows.watermark_id);

@@ -67,7 +67,8 @@ struct chunk_window {
   bool rows_complete = false;
   codecs::pg_snapshot snapshot;  ///< the chunk's (with its last rows)
   /// The newest snapshot xmin seen when the window was registered: its own snapshot, taken
-  /// later, has an xmin at least as new. None: no snapshot seen yet. (64-bit, as
+  /// after the reader put the registration in the mailbox (so after every snapshot seen
+  /// before it), has an xmin at least as new. None: no snapshot seen yet. (64-bit, as
   /// pg_current_snapshot() gives them: no wraparound between two of them.)
   std::optional<std::uint64_t> registered_floor;
 };
