@@ -83,7 +83,10 @@ label_settlement settle_unanswered_label(stream_load_client& client, const prepa
       if (!can_hold && error.empty() && outcome == sl::outcome::retry) return {label_settlement::outcome::ended, answer};
       if (!can_hold) {
         if (!unknown) unknown_since = never;
-        else if (unknown_since == never) unknown_since = clock::now();
+        else if (unknown_since == never) {
+          unknown_since = clock::now();
+          deadline = std::max(deadline, unknown_since + quiet + std::chrono::seconds(1));
+        }
         if (unknown && clock::now() - unknown_since >= quiet) return {label_settlement::outcome::unknown, answer};
       }
       // Running: it may run for its own timeout from now. ABORTED or UNKNOWN: taken next time.

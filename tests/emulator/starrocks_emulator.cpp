@@ -161,6 +161,10 @@ int starrocks_emulator::impl::fe_expect(const httplib::Request& req, httplib::Re
   const bool load = req.method == "PUT" && std::regex_match(req.path, m, stream_load_path);
   const bool txn = (req.method == "PUT" || req.method == "POST") && std::regex_match(req.path, m, transaction_path);
   if (!load && !txn) return 100;
+  if (txn && !options.transaction_api) {
+    respond_and_close(res, 404, "", "text/html");
+    return 404;
+  }
   auto auth = basic_auth(req);
   if (!auth || !credentials_ok(*auth)) {
     respond_unauthorized(res);
@@ -196,6 +200,7 @@ void starrocks_emulator::impl::fe_stream_load(const httplib::Request& req, httpl
 void starrocks_emulator::impl::fe_transaction(const httplib::Request& req, httplib::Response& res,
                                               const httplib::ContentReader& reader) {
   drain(req, reader);
+  if (!options.transaction_api) return respond_and_close(res, 404, "", "text/html");
   auto auth = basic_auth(req);
   if (!auth || !credentials_ok(*auth)) return respond_unauthorized(res);
   const std::string op = lower(req.matches[1].str());

@@ -35,6 +35,8 @@ struct emulator_options {
   /// Accept loads and count their rows and bytes without checking tables or storing rows
   /// (throughput benchmarks).
   bool discard = false;
+  /// False: a StarRocks before 2.4, without /api/transaction/* (its FE answers 404).
+  bool transaction_api = true;
 };
 
 /// What the next stream loads do instead of the normal path.

@@ -37,11 +37,11 @@ struct inflight_fixture {
     std::filesystem::create_directories(dir / "state");
     write_config("2s");
   }
-  void write_config(const std::string& load_timeout) {
+  void write_config(const std::string& load_timeout, const std::string& fe_url = "") {
     std::ofstream(dir / "p.toml") << "[pipeline]\nname = \"inflight\"\nstate_dir = \"" << (dir / "state").string()
                                   << "\"\n[source]\nkind = \"synthetic\"\n[source.synthetic]\nseed = 3\ntables = 1\n"
                                      "max_events = 2000\n[sink]\nkind = \"starrocks\"\nfe_url = \""
-                                  << emulator.fe_url()
+                                  << (fe_url.empty() ? emulator.fe_url() : fe_url)
                                   << "\"\ndatabase = \"shop\"\nuser = \"root\"\npassword_env = "
                                      "\"PG2SR_INFLIGHT_TEST_PASSWORD\"\nload_timeout = \""
                                   << load_timeout << "\"\n";
@@ -188,6 +188,22 @@ BOOST_FIXTURE_TEST_CASE(a_stop_signal_ends_the_wait_and_keeps_the_label, infligh
   BOOST_TEST(text.find("received SIGTERM during start-up") != std::string::npos, text);
   BOOST_TEST(emulator.load_state("shop", "slow-2") == "PREPARE");  // it ended before the load did
   BOOST_TEST(journaled("slow-2"));
+}
+
+BOOST_FIXTURE_TEST_CASE(without_the_transaction_interface_a_label_unknown_for_a_while_counts_as_never_sent,
+                        inflight_fixture) {
+  emu::starrocks_emulator before_2_4{{"127.0.0.1", 0, 0, "root", password, true, false}};
+  before_2_4.start();
+  write_config("2s", before_2_4.fe_url());
+  journal_label("never-seen-4");
+  int code = run();
+  std::string text = test::read_text(log);
+  BOOST_TEST(code == 0, text);
+  BOOST_TEST(text.find("label never-seen-4 in shop (a load the last run sent) cannot be held (HTTP 404") !=
+                 std::string::npos,
+             text);
+  BOOST_TEST(text.find("StarRocks did not know it for 2 s") != std::string::npos, text);
+  BOOST_TEST(!journaled("never-seen-4"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
