@@ -44,13 +44,12 @@ void roll_back_label(stream_load_client& client, const std::string& db, const st
 
 label_settlement settle_unanswered_label(stream_load_client& client, const prepared_load& load,
                                          std::chrono::steady_clock::time_point deadline,
-                                         std::chrono::milliseconds load_timeout, std::chrono::milliseconds quiet,
+                                         std::chrono::milliseconds load_timeout,
                                          const std::function<void()>& between_polls) {
   using clock = std::chrono::steady_clock;
   constexpr auto never = clock::time_point::max();
   auto next_note = clock::now();
   auto running_since = never;  // a load holds the label since then
-  auto unknown_since = never;  // fallback: get_load_state answers UNKNOWN since then
   bool can_hold = true;
   auto backoff = std::chrono::milliseconds(200);
   for (;;) {
@@ -66,9 +65,9 @@ label_settlement settle_unanswered_label(stream_load_client& client, const prepa
         return {label_settlement::outcome::ended, answer};
       running = r.status == "LABEL_ALREADY_EXISTS";
       if (!running && !transient) {
-        spdlog::warn("label {} in {} (a load the last run sent) cannot be held ({}): waiting for StarRocks to know "
-                     "it finished, or not to know it for {} s",
-                     load.label, load.db, answer, std::chrono::ceil<std::chrono::seconds>(quiet).count());
+        spdlog::warn("label {} in {} (a load the last run sent) cannot be held ({}): waiting for StarRocks to say "
+                     "it finished",
+                     load.label, load.db, answer);
         can_hold = false;
       }
     }
@@ -79,16 +78,7 @@ label_settlement settle_unanswered_label(stream_load_client& client, const prepa
       else answer = state;
       auto outcome = sl::classify_load_state(state);
       if (error.empty() && outcome == sl::outcome::loaded) return {label_settlement::outcome::ended, answer};
-      bool unknown = error.empty() && state == "UNKNOWN";
       if (!can_hold && error.empty() && outcome == sl::outcome::retry) return {label_settlement::outcome::ended, answer};
-      if (!can_hold) {
-        if (!unknown) unknown_since = never;
-        else if (unknown_since == never) {
-          unknown_since = clock::now();
-          deadline = std::max(deadline, unknown_since + quiet + std::chrono::seconds(1));
-        }
-        if (unknown && clock::now() - unknown_since >= quiet) return {label_settlement::outcome::unknown, answer};
-      }
       // Running: it may run for its own timeout from now. ABORTED or UNKNOWN: taken next time.
       if (error.empty() && outcome == sl::outcome::poll && running_since == never) {
         running_since = clock::now();

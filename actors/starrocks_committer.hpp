@@ -42,7 +42,6 @@ struct label_settlement {
   enum class outcome {
     held,       ///< now taken by an empty transaction of this run: no late request can land
     ended,      ///< its load committed (VISIBLE, COMMITTED), or failed when it could not be held
-    unknown,    ///< could not be held, and StarRocks never knew it (see settle_unanswered_label)
     unsettled,  ///< a load still holds it at the deadline, or no answer
   } result = outcome::unsettled;
   std::string last_answer;  ///< what StarRocks last said (or why it said nothing)
@@ -56,12 +55,12 @@ struct label_settlement {
 /// load holds it, waited for until it is final (ABORTED: taken again), at most until
 /// `deadline`, or load_timeout after it was first seen running if later. Transport errors
 /// and 5xx are asked again. An answer that cannot take a label (the transaction interface
-/// missing, StarRocks < 2.4) falls back to get_load_state: UNKNOWN for `quiet` ends it
-/// too, since StarRocks begins a load as soon as it reads its headers and a dead client
-/// sends nothing more. `between_polls` runs between two questions; it may throw to end it.
+/// missing, StarRocks < 2.4) falls back to get_load_state: only VISIBLE, COMMITTED or
+/// ABORTED end the wait then (UNKNOWN may be a load not begun yet). `between_polls` runs
+/// between two questions; it may throw to end the wait.
 label_settlement settle_unanswered_label(stream_load_client& client, const prepared_load& load,
                                          std::chrono::steady_clock::time_point deadline,
-                                         std::chrono::milliseconds load_timeout, std::chrono::milliseconds quiet,
+                                         std::chrono::milliseconds load_timeout,
                                          const std::function<void()>& between_polls);
 
 /// The labels loaders began and the checkpoint has not seen committed

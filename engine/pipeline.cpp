@@ -349,26 +349,24 @@ bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state&
     if (auto waiting = in_flight.entries(); !waiting.empty()) {
       auto load_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout);
       auto deadline = std::chrono::steady_clock::now() + load_timeout;
-      auto quiet = std::min(load_timeout, std::chrono::milliseconds(30'000));
       std::size_t held = 0, unsettled = 0;
       for (const auto& load : waiting) {
-        auto settled = actors::settle_unanswered_label(client, load, deadline, load_timeout, quiet, stop_if_signalled);
+        auto settled = actors::settle_unanswered_label(client, load, deadline, load_timeout, stop_if_signalled);
         using outcome = actors::label_settlement::outcome;
         if (settled.result == outcome::unsettled) {
           ++unsettled;
           spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
                         "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
                         "would bring back rows they change. Start again once get_load_state "
-                        "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED",
+                        "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED; if it stays "
+                        "UNKNOWN (the load never reached StarRocks, or its label expired), remove its line from {} first",
                         load.label, load.db, load.table,
                         std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(),
-                        settled.last_answer, sr.fe_url, load.db, load.label);
+                        settled.last_answer, sr.fe_url, load.db, load.label,
+                        (cfg.pipeline.state_dir / "starrocks-inflight.journal").string());
           continue;
         }
         if (settled.result == outcome::held) ++held;
-        if (settled.result == outcome::unknown)
-          spdlog::warn("label {} into {}.{}: StarRocks did not know it for {} s: taken as never sent", load.label,
-                       load.db, load.table, std::chrono::ceil<std::chrono::seconds>(quiet).count());
         in_flight.remove({load});
       }
       if (unsettled > 0) return false;
