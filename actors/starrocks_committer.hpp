@@ -78,6 +78,7 @@ class prepared_journal {
   std::vector<prepared_load> entries() const;
   /// Empties it (after a restart settled every entry).
   void clear();
+  const std::filesystem::path& file() const { return file_; }
 
  private:
   void rewrite();

@@ -328,68 +328,79 @@ std::string new_column_sql(const config::pipeline_config& cfg, const codecs::sta
   }
 }
 
-// After a crash: loads the last run left unanswered are waited for. Exactly once: the 2PC
-// loads the checkpoint recorded are committed (their
+// Exactly once after a crash: the 2PC loads the checkpoint recorded are committed (their
 // rows are below the durable LSN: the stream will not send them again), every other label
 // the loaders journaled is rolled back (its rows come again). Then both lists are empty.
+void settle_two_phase_loads(actors::stream_load_client& client, checkpoint_state& state, checkpoint_store& store,
+                            actors::prepared_journal& journal) {
+  auto journaled = journal.entries();
+  if (state.prepared.empty() && journaled.empty()) return;
+  for (const auto& load : state.prepared) actors::commit_prepared(client, load);
+  std::size_t rolled_back = 0;
+  for (const auto& entry : journaled) {
+    bool recorded = std::any_of(state.prepared.begin(), state.prepared.end(),
+                                [&](const auto& p) { return p.label == entry.label; });
+    if (recorded) continue;
+    actors::roll_back_label(client, entry.db, entry.table, entry.label);
+    ++rolled_back;
+  }
+  spdlog::info("exactly once: committed {} recorded prepared load(s), rolled back {} unrecorded one(s)",
+               state.prepared.size(), rolled_back);
+  state.prepared.clear();
+  store.save(state);
+  journal.clear();
+}
+
+// A load the last run sent but did not see answered may still commit: were it to land after
+// this run's loads of its table, it would bring back what they changed. Each such label is
+// taken by this run (or its load waited for); one still running after load_timeout stops
+// the start (false), its label kept in the journal. A settled label leaves the journal at
+// once: a start killed after holding one must not wait on its own hold.
+bool settle_loads_in_flight(const config::pipeline_config& cfg, actors::stream_load_client& client,
+                            actors::prepared_journal& in_flight) {
+  auto waiting = in_flight.entries();
+  if (waiting.empty()) return true;
+  const auto& sr = cfg.sink.starrocks;
+  auto load_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout);
+  auto deadline = std::chrono::steady_clock::now() + load_timeout;
+  std::size_t held = 0, unsettled = 0;
+  for (const auto& load : waiting) {
+    auto settled = actors::settle_unanswered_label(client, load, deadline, load_timeout, stop_if_signalled);
+    using outcome = actors::label_settlement::outcome;
+    if (settled.result == outcome::unsettled) {
+      ++unsettled;
+      spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
+                    "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
+                    "would bring back rows they change. Start again once get_load_state "
+                    "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED; if it stays "
+                    "UNKNOWN (the load never reached StarRocks, or its label expired), remove its line from {} first",
+                    load.label, load.db, load.table,
+                    std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(), settled.last_answer,
+                    sr.fe_url, load.db, load.label, in_flight.file().string());
+      continue;
+    }
+    if (settled.result == outcome::held) ++held;
+    in_flight.remove({load});
+  }
+  if (unsettled > 0) return false;
+  spdlog::info("settled {} load(s) the last run sent: {} finished in StarRocks, {} label(s) held by this run "
+               "until StarRocks times them out (PREPARE transactions without data: leave them)",
+               waiting.size(), waiting.size() - held, held);
+  return true;
+}
+
+// After a crash, before anything is loaded: what the last run left in StarRocks. The 2PC
+// loads first: a prepared transaction expires, and it is in another table than any load in
+// flight (2PC is for Duplicate Key tables).
 bool settle_prepared_loads(const config::pipeline_config& cfg, checkpoint_state& state, checkpoint_store& store) {
   if (cfg.sink.kind != config::sink_kind::starrocks) return true;
-  const auto& sr = cfg.sink.starrocks;
   try {
     actors::prepared_journal journal(cfg.pipeline.state_dir / "starrocks-2pc.journal");
     actors::prepared_journal in_flight(cfg.pipeline.state_dir / "starrocks-inflight.journal");
-    auto journaled = journal.entries();
-    if (state.prepared.empty() && journaled.empty() && in_flight.entries().empty()) return true;
-    actors::stream_load_client client(actors::stream_load_settings_of(sr));
-    // A load the last run sent but did not see answered may still commit: were it to land
-    // after this run's loads of its table, it would bring back what they changed. Each such
-    // label is taken by this run (or its load waited for); one still running after
-    // load_timeout stops the start, its label kept in the journal. A settled label leaves
-    // the journal at once: a start killed after holding one must not wait on its own hold.
-    if (auto waiting = in_flight.entries(); !waiting.empty()) {
-      auto load_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(sr.load_timeout);
-      auto deadline = std::chrono::steady_clock::now() + load_timeout;
-      std::size_t held = 0, unsettled = 0;
-      for (const auto& load : waiting) {
-        auto settled = actors::settle_unanswered_label(client, load, deadline, load_timeout, stop_if_signalled);
-        using outcome = actors::label_settlement::outcome;
-        if (settled.result == outcome::unsettled) {
-          ++unsettled;
-          spdlog::error("label {} of a load the last run sent into {}.{} has no final state in StarRocks after "
-                        "load_timeout ({} s; last answer: {}): it may still commit, and after this run's loads it "
-                        "would bring back rows they change. Start again once get_load_state "
-                        "({}/api/{}/get_load_state?label={}) answers VISIBLE, COMMITTED or ABORTED; if it stays "
-                        "UNKNOWN (the load never reached StarRocks, or its label expired), remove its line from {} first",
-                        load.label, load.db, load.table,
-                        std::chrono::duration_cast<std::chrono::seconds>(sr.load_timeout).count(),
-                        settled.last_answer, sr.fe_url, load.db, load.label,
-                        (cfg.pipeline.state_dir / "starrocks-inflight.journal").string());
-          continue;
-        }
-        if (settled.result == outcome::held) ++held;
-        in_flight.remove({load});
-      }
-      if (unsettled > 0) return false;
-      spdlog::info("settled {} load(s) the last run sent: {} finished in StarRocks, {} label(s) held by this run "
-                   "until StarRocks times them out (PREPARE transactions without data: leave them)",
-                   waiting.size(), waiting.size() - held, held);
-    }
-    if (state.prepared.empty() && journaled.empty()) return true;
-    for (const auto& load : state.prepared) actors::commit_prepared(client, load);
-    std::size_t rolled_back = 0;
-    for (const auto& entry : journaled) {
-      bool recorded = std::any_of(state.prepared.begin(), state.prepared.end(),
-                                  [&](const auto& p) { return p.label == entry.label; });
-      if (recorded) continue;
-      actors::roll_back_label(client, entry.db, entry.table, entry.label);
-      ++rolled_back;
-    }
-    spdlog::info("exactly once: committed {} recorded prepared load(s), rolled back {} unrecorded one(s)",
-                 state.prepared.size(), rolled_back);
-    state.prepared.clear();
-    store.save(state);
-    journal.clear();
-    return true;
+    if (state.prepared.empty() && journal.entries().empty() && in_flight.entries().empty()) return true;
+    actors::stream_load_client client(actors::stream_load_settings_of(cfg.sink.starrocks));
+    settle_two_phase_loads(client, state, store, journal);
+    return settle_loads_in_flight(cfg, client, in_flight);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return false;
