@@ -74,12 +74,12 @@ label_settlement settle_unanswered_label(stream_load_client& client, const prepa
     if (running || !can_hold) {
       std::string error;
       auto state = client.load_state(load.db, load.label, error);
-      if (!error.empty()) answer = error;
-      else answer = state;
+      answer = error.empty() ? state : error;
       auto outcome = sl::classify_load_state(state);
-      if (error.empty() && outcome == sl::outcome::loaded) return {label_settlement::outcome::ended, answer};
-      if (!can_hold && error.empty() && outcome == sl::outcome::retry) return {label_settlement::outcome::ended, answer};
-      // Running: it may run for its own timeout from now. ABORTED or UNKNOWN: taken next time.
+      // ABORTED ends it only when the label cannot be held: else it is taken next time.
+      if (error.empty() && (outcome == sl::outcome::loaded || (!can_hold && outcome == sl::outcome::retry)))
+        return {label_settlement::outcome::ended, answer};
+      // Running: it may run for its own timeout from now.
       if (error.empty() && outcome == sl::outcome::poll && running_since == never) {
         running_since = clock::now();
         deadline = std::max(deadline, running_since + load_timeout);

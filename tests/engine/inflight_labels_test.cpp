@@ -65,6 +65,16 @@ struct inflight_fixture {
     return std::make_unique<test::child_process>(
         std::vector<std::string>{std::getenv("PG2SR_BINARY"), "run", "-c", (dir / "p.toml").string()}, log);
   }
+  // A load of the last run that StarRocks commits only in 30 s, journaled; pg2sr started
+  // and waiting for it.
+  std::unique_ptr<test::child_process> start_waiting_on_a_slow_load(const std::string& label) {
+    emulator.inject_fault({emu::fault_kind::label_running, 1, std::chrono::milliseconds(30000), ""});
+    load(label);
+    journal_label(label);
+    auto p = start();
+    await_log("waiting for label " + label);
+    return p;
+  }
   // `pg2sr run` to its end: the exit code.
   int run() { return start()->wait().exit_code; }
   // Until the log holds `text` (or pg2sr has said nothing of it for 30 s).
@@ -162,11 +172,7 @@ BOOST_FIXTURE_TEST_CASE(an_aborted_label_is_held_too_a_retry_of_the_dead_run_may
 BOOST_FIXTURE_TEST_CASE(a_start_killed_while_it_waits_keeps_only_the_labels_not_settled, inflight_fixture) {
   write_config("60s");
   journal_label("never-seen-2");
-  emulator.inject_fault({emu::fault_kind::label_running, 1, std::chrono::milliseconds(30000), ""});
-  load("slow-1");
-  journal_label("slow-1");
-  auto p = start();
-  await_log("waiting for label slow-1");
+  auto p = start_waiting_on_a_slow_load("slow-1");
   p->kill(SIGKILL);
   p->wait();
   // The held label left the journal: the next start must not wait on its own hold.
@@ -176,11 +182,7 @@ BOOST_FIXTURE_TEST_CASE(a_start_killed_while_it_waits_keeps_only_the_labels_not_
 
 BOOST_FIXTURE_TEST_CASE(a_stop_signal_ends_the_wait_and_keeps_the_label, inflight_fixture) {
   write_config("60s");
-  emulator.inject_fault({emu::fault_kind::label_running, 1, std::chrono::milliseconds(30000), ""});
-  load("slow-2");
-  journal_label("slow-2");
-  auto p = start();
-  await_log("waiting for label slow-2");
+  auto p = start_waiting_on_a_slow_load("slow-2");
   p->kill(SIGTERM);
   int code = p->wait().exit_code;
   std::string text = test::read_text(log);
