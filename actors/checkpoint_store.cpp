@@ -1,39 +1,15 @@
-// Atomic checkpoint file: write, fsync, rename, fsync the directory.
+// The checkpoint file, replaced atomically (actors/durable_file.hpp).
 #include "actors/checkpoint_store.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "actors/durable_file.hpp"
 #include "codecs/lsn.hpp"
 
 namespace pg2sr::actors {
-
-namespace {
-
-[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
-  throw std::runtime_error(what + " " + path.string() + ": " + std::strerror(errno));
-}
-
-void write_all(int fd, const std::string& data, const std::filesystem::path& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write", path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-}  // namespace
 
 checkpoint_store::checkpoint_store(std::filesystem::path state_dir)
     : dir_(std::move(state_dir)), file_(dir_ / "checkpoint.json") {}
@@ -64,6 +40,7 @@ std::optional<checkpoint_state> checkpoint_store::load() const {
         t.key_columns = jt.at("key_columns").get<std::vector<std::string>>();
         t.key_source = jt.at("key_source").get<std::string>();
         t.written_before = jt.value("written_before", "");
+        t.rows_listed = jt.value("rows_listed", false);
         for (const auto& jc : jt.at("chunks")) {
           snapshot_chunk_state c;
           c.index = jc.at("index").get<std::uint32_t>();
@@ -105,6 +82,7 @@ void checkpoint_store::save(const checkpoint_state& state) const {
                         {"columns", t.columns}, {"key_columns", t.key_columns}, {"key_source", t.key_source},
                         {"chunks", chunks}});
       if (!t.written_before.empty()) tables.back()["written_before"] = t.written_before;
+      if (t.rows_listed) tables.back()["rows_listed"] = true;
     }
     j["snapshot"] = {{"tables", tables}};
   }
@@ -114,22 +92,7 @@ void checkpoint_store::save(const checkpoint_state& state) const {
       prepared.push_back({{"db", p.db}, {"table", p.table}, {"label", p.label}, {"commit_lsn", codecs::format_lsn(p.commit_lsn)}});
     j["prepared"] = prepared;
   }
-  std::string text = j.dump(2) + "\n";
-  auto tmp = dir_ / "checkpoint.json.tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("cannot create", tmp);
-  write_all(fd, text, tmp);
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail("cannot fsync", tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), file_.c_str()) != 0) fail("cannot rename onto", file_);
-  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  replace_file_durably(file_, j.dump(2) + "\n");
 }
 
 }  // namespace pg2sr::actors

@@ -1,8 +1,10 @@
 // Chunk reader: watermark, COPY, watermark; rows streamed to the watermark actor.
 #include "actors/chunk_reader.hpp"
 
+#include <optional>
 #include <thread>
 
+#include "actors/listed_rows.hpp"
 #include "actors/watermark.hpp"
 #include "codecs/copy_text.hpp"
 #include "codecs/pg_snapshot.hpp"
@@ -28,13 +30,25 @@ void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
 std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_reader_settings& settings,
                          const watermark_actor& watermark) {
   auto& connection = *self->state.conn;
+  std::optional<listed_rows> listed;
+  if (!task.listed_rows.empty()) listed = read_listed_rows(task.listed_rows);
   connection.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   auto text = connection.query("SELECT pg_current_snapshot()::text").at(0).at(0).value_or("");
   auto snapshot = codecs::parse_pg_snapshot(text);
   if (!snapshot) throw pg_error("unexpected pg_current_snapshot() " + text, "");
+  std::string where = task.predicate;
+  if (listed) {
+    if (!listed_rows_in_place(connection, task.table_sql, *listed))
+      throw pg_error(task.table_sql + " was rewritten (VACUUM FULL, CLUSTER or ALTER TABLE) while its snapshot ran: " +
+                         "its rows no longer sit where they were listed, and the chunks not read yet can no longer " +
+                         "tell them from the rows the stream brings. Take the table's snapshot again: stop pg2sr, " +
+                         "run `pg2sr snapshot -c <config> --table <schema.table>`, and start it (that snapshot reads " +
+                         "every row: a row the stream also brings meanwhile may arrive twice in a Duplicate Key table)",
+                     "");
+    where = "(" + where + " AND " + listed_rows_condition(connection, *listed) + ")";
+  }
   PGconn* conn = connection.get();
-  std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + task.predicate +
-                    ") TO STDOUT";
+  std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + where + ") TO STDOUT";
   PGresult* res = PQexec(conn, sql.c_str());
   if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
   PQclear(res);

@@ -129,6 +129,10 @@ struct chunk_task {
   /// inserts are never among the chunk's, so an insert in the window is another row, even
   /// when identical to some of them.
   bool rows_predate_stream = false;
+  /// With rows_predate_stream: the file listing the row versions the chunk reads
+  /// (actors/listed_rows.hpp); "" for a checkpoint of an earlier pg2sr, whose predicate
+  /// selects them by xmin.
+  std::string listed_rows;
 };
 using chunk_task_ptr = std::shared_ptr<const chunk_task>;
 

@@ -29,4 +29,8 @@ snapshot_table_state* snapshot_state::find(std::uint32_t relid) {
   return nullptr;
 }
 
+const snapshot_table_state* snapshot_state::find(std::uint32_t relid) const {
+  return const_cast<snapshot_state*>(this)->find(relid);
+}
+
 }  // namespace pg2sr::actors

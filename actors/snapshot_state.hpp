@@ -24,8 +24,12 @@ struct snapshot_table_state {
   std::vector<std::string> columns;      ///< pgoutput order
   std::vector<std::string> key_columns;  ///< what chunks split on and rows are matched by
   std::string key_source;                ///< "primary key", "key_column" or "ctid"
-  /// Keyless tables planned with the slot: the slot's exported snapshot; chunks read only
-  /// the rows of transactions it sees (the slot streams every later one). "" otherwise.
+  /// Keyless tables planned with the slot: each chunk reads only the row versions the
+  /// slot's exported snapshot saw, listed in a file per chunk (actors/listed_rows.hpp).
+  bool rows_listed = false;
+  /// Keyless tables planned with the slot by an earlier pg2sr (its checkpoints): the
+  /// exported snapshot as pg_current_snapshot() text; chunks keep the rows whose xmin it
+  /// sees. "" otherwise.
   std::string written_before;
   std::vector<snapshot_chunk_state> chunks;
   std::string qualified() const { return schema + "." + name; }
@@ -38,6 +42,7 @@ struct snapshot_state {
   std::size_t chunks_total() const;
   std::size_t chunks_done() const;
   snapshot_table_state* find(std::uint32_t relid);
+  const snapshot_table_state* find(std::uint32_t relid) const;
 };
 
 /// Identifies one chunk in messages and watermarks.

@@ -19,6 +19,7 @@
 #include "actors/checkpoint.hpp"
 #include "actors/decoder.hpp"
 #include "actors/jsonl_loader.hpp"
+#include "actors/listed_rows.hpp"
 #include "actors/null_loader.hpp"
 #include "actors/pg_connection.hpp"
 #include "actors/pg_replication_source.hpp"
@@ -211,11 +212,21 @@ std::string key_column_override(const config::pipeline_config& cfg, const source
   return it == cfg.tables.overrides.end() ? "" : it->second.key_column;
 }
 
+// A table without primary key or key_column: its snapshot reads ctid ranges.
+bool read_by_ctid(const config::pipeline_config& cfg, const source_table& t) {
+  return !t.has_primary_key && key_column_override(cfg, t).empty();
+}
+
+// Where the keyless tables' chunks keep the rows they read (actors/listed_rows.hpp).
+std::filesystem::path listed_rows_dir(const config::pipeline_config& cfg) {
+  return cfg.pipeline.state_dir / "snapshot-rows";
+}
+
 // Plans every selected table not in the plan yet (all of them on a first start; a table
 // added to the selection later is snapshotted on the next start).
-// `slot_snapshot`: the exported snapshot of a slot created by this start ("" otherwise).
+// `exported`: a transaction on the snapshot of a slot created by this start (null otherwise).
 snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t,
-                              const std::string& slot_snapshot) {
+                              actors::pg_connection* exported) {
   auto plan = plan_table(conn, t, key_column_override(cfg, t), cfg.snapshot.chunk_rows);
   snapshot_table_state ts;
   ts.relid = plan.relid;
@@ -229,15 +240,19 @@ snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_con
   // A keyless row the stream brings would be loaded twice (nothing to replace it by), so
   // the chunks read only the rows older than the stream. A table planned later joins a
   // stream that may have passed its rows by: it reads them all.
-  if (plan.key_source == "ctid") ts.written_before = slot_snapshot;
+  std::uint64_t listed = 0;
+  if (plan.key_source == "ctid" && exported) {
+    listed = list_rows_before_slot(*exported, plan, listed_rows_dir(cfg));
+    ts.rows_listed = true;
+  }
   for (const auto& c : plan.chunks) ts.chunks.push_back({c.index, c.predicate, c.description, c.estimated_rows, false});
   if (plan.key_source == "ctid")
     spdlog::warn("table {} has no key: snapshot by ctid ranges{}; its UPDATEs/DELETEs stream only with REPLICA "
                  "IDENTITY FULL, and the target then gets whole-row deletes and inserts",
                  t.qualified(),
-                 slot_snapshot.empty() ? " of every row (no snapshot of the slot's start: a row the stream also "
-                                         "brings is loaded twice into an append-only target)"
-                                       : " of the rows older than the slot");
+                 ts.rows_listed ? fmt::format(" of the {} row(s) older than the slot", listed)
+                                : std::string(" of every row (no snapshot of the slot's start: a row the stream also "
+                                              "brings is loaded twice into an append-only target)"));
   spdlog::info("snapshot of {}: {} chunk(s) by {}, about {} rows", t.qualified(), ts.chunks.size(), plan.key_source,
                plan.estimated_rows);
   return ts;
@@ -245,23 +260,33 @@ snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_con
 
 // Plans the selected tables not in the plan yet: all of them, or with mode = never only
 // the ones asked for with `pg2sr snapshot` (`requested`, re-planned even when planned).
+// Keyless tables first, while `exported` (the new slot's snapshot, or null) lists their
+// rows; it is let go before the others, since its transaction holds back vacuum.
 void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& conn,
                    const std::vector<source_table>& tables, const std::vector<std::string>& requested,
-                   const std::string& slot_snapshot, checkpoint_state& state) {
+                   std::unique_ptr<actors::pg_connection>& exported, checkpoint_state& state) {
   auto& planned = state.snapshot.tables;
   for (const auto& r : requested)
     std::erase_if(planned, [&](const snapshot_table_state& t) { return t.qualified() == r; });
   bool all = cfg.snapshot.mode != config::snapshot_mode::never;
-  for (const auto& t : tables) {
-    if (state.snapshot.find(t.oid)) continue;
-    if (!all && std::find(requested.begin(), requested.end(), t.qualified()) == requested.end()) continue;
-    planned.push_back(plan_one(cfg, conn, t, slot_snapshot));
+  std::vector<std::optional<snapshot_table_state>> plans(tables.size());
+  for (bool keyless : {true, false}) {
+    if (!keyless) exported.reset();
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+      const auto& t = tables[i];
+      if (read_by_ctid(cfg, t) != keyless || state.snapshot.find(t.oid)) continue;
+      if (!all && std::find(requested.begin(), requested.end(), t.qualified()) == requested.end()) continue;
+      plans[i] = plan_one(cfg, conn, t, exported.get());
+    }
   }
+  for (auto& p : plans)
+    if (p) planned.push_back(std::move(*p));
 }
 
 // A task per unfinished chunk; a run id in the watermark ids makes watermarks of earlier
 // runs (replayed after a restart) unknown, hence ignored.
-void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t, std::vector<chunk_task_ptr>& tasks) {
+void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t, const std::filesystem::path& listed_dir,
+                     std::vector<chunk_task_ptr>& tasks) {
   // Unique per plan: watermarks of an earlier run or plan (replayed) are unknown, so ignored.
   static const std::string run = std::to_string(std::random_device{}() ^ static_cast<unsigned>(std::time(nullptr)));
   static std::uint64_t plan_no = 0;
@@ -274,22 +299,25 @@ void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t,
       task->ref = {t.relid, c.index};
       task->table_sql = actors::quote_qualified(t.schema, t.name);
       task->select_list = t.select_list;
-      task->predicate = t.written_before.empty() ? c.predicate
-                                                 : "(" + c.predicate + " AND " + written_before_predicate(t.written_before) + ")";
+      task->predicate = t.written_before.empty()
+                            ? c.predicate
+                            : "(" + c.predicate + " AND " + written_before_predicate(t.written_before) + ")";
       task->description = c.description;
       task->key_columns = t.key_columns;
       task->relation = relation;
       task->watermark_id = prefix + ":" + std::to_string(t.relid) + ":" + std::to_string(c.index);
-      task->rows_predate_stream = !t.written_before.empty();
+      task->rows_predate_stream = t.rows_listed || !t.written_before.empty();
+      if (t.rows_listed) task->listed_rows = actors::listed_rows_file(listed_dir, t.relid, c.index).string();
       tasks.push_back(std::move(task));
     }
   }
 }
 
-std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const checkpoint_state& state) {
+std::vector<chunk_task_ptr> snapshot_tasks(actors::pg_connection& conn, const checkpoint_state& state,
+                                           const std::filesystem::path& listed_dir) {
   std::vector<chunk_task_ptr> tasks;
   for (const auto& t : state.snapshot.tables)
-    if (t.chunks_done() < t.chunks.size()) add_table_tasks(conn, t, tasks);
+    if (t.chunks_done() < t.chunks.size()) add_table_tasks(conn, t, listed_dir, tasks);
   return tasks;
 }
 
@@ -412,26 +440,25 @@ std::string where_of(const config::postgres_connection& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.dbname;
 }
 
-// Creates the pipeline's slot; returns the snapshot it exported, or "". Keyless tables to
-// snapshot need that snapshot (see plan_one), which takes a walsender for a moment; without
-// them, or when no walsender is free (the reader waits for one later), the SQL function
-// creates the slot and keyless tables are read whole.
-std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_connection& conn,
-                                 const std::vector<source_table>& tables) {
+// Creates the pipeline's slot; returns a transaction on the snapshot it exported, or null.
+// Keyless tables to snapshot need that snapshot (see plan_one), which takes a walsender for
+// a moment; without them, or when no walsender is free (the reader waits for one later),
+// the SQL function creates the slot and keyless tables are read whole.
+std::unique_ptr<actors::pg_connection> create_pipeline_slot(const config::pipeline_config& cfg,
+                                                            actors::pg_connection& conn,
+                                                            const std::vector<source_table>& tables) {
   const auto& src = cfg.source;
   bool keyless = cfg.snapshot.mode != config::snapshot_mode::never &&
-                 std::any_of(tables.begin(), tables.end(), [&](const source_table& t) {
-                   return !t.has_primary_key && key_column_override(cfg, t).empty();
-                 });
+                 std::any_of(tables.begin(), tables.end(), [&](const source_table& t) { return read_by_ctid(cfg, t); });
   if (keyless) {
     try {
-      auto created = create_slot(config::conninfo(src.postgres, true), conn, src.slot);
+      auto created = create_slot(config::conninfo(src.postgres, true), src.slot);
       spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
                    created.consistent_point);
-      if (created.snapshot.empty())
-        spdlog::warn("source {}: the snapshot slot {} exported could not be read; keyless tables are read whole",
+      if (!created.exported)
+        spdlog::warn("source {}: the snapshot slot {} exported could not be imported; keyless tables are read whole",
                      where_of(src.postgres), src.slot);
-      return created.snapshot;
+      return std::move(created.exported);
     } catch (const actors::pg_error& e) {
       if (actors::replication_error_is_permanent(e.sqlstate(), e.what())) throw;
       spdlog::warn("source {}: no replication connection to create slot {} with its snapshot ({}); creating it "
@@ -443,7 +470,7 @@ std::string create_pipeline_slot(const config::pipeline_config& cfg, actors::pg_
   auto created = conn.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", {src.slot});
   spdlog::info("source {}: created replication slot {} at {}", where_of(src.postgres), src.slot,
                created[0][0].value_or("?"));
-  return "";
+  return nullptr;
 }
 
 // Before streaming from PostgreSQL: which tables, a publication that covers them, the slot
@@ -479,11 +506,26 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                  action == publication_action::created   ? "created"
                  : action == publication_action::altered ? "altered to the selection"
                                                          : "as it is");
-    std::string slot_snapshot;  // what the new slot will not stream
+    std::unique_ptr<actors::pg_connection> exported;  // sees what the new slot will not stream
     stop_if_signalled();
-    if (conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty())
-      slot_snapshot = create_pipeline_slot(cfg, conn, tables);
-    else if (!checkpoint_found && cfg.snapshot.mode != config::snapshot_mode::never)
+    const auto& dir = cfg.pipeline.state_dir;
+    bool slot_exists = !conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty();
+    if (slot_exists && !checkpoint_found && slot_unplanned(dir, src.slot)) {
+      // Made by the last start, which stopped before saving its plan: nothing was loaded.
+      auto dropped = drop_slot(conn, src.slot);
+      if (!dropped.dropped) {
+        spdlog::error("source {}: {}", where_of(src.postgres), dropped.message);
+        return false;
+      }
+      spdlog::info("source {}: the last start created slot {} and stopped before it saved its snapshot plan; {}, to "
+                   "be created again with a snapshot to plan by",
+                   where_of(src.postgres), src.slot, dropped.message);
+      slot_exists = false;
+    }
+    if (!slot_exists) {
+      if (cfg.snapshot.mode != config::snapshot_mode::never) mark_slot_unplanned(dir, src.slot);
+      exported = create_pipeline_slot(cfg, conn, tables);
+    } else if (!checkpoint_found && cfg.snapshot.mode != config::snapshot_mode::never)
       spdlog::warn("replication slot {} exists but {} holds no checkpoint (lost, or another state_dir than the "
                    "last run's): the snapshot is taken again, since what the target already holds is unknown; its "
                    "rows are loaded again (tables with a primary key end the same, Duplicate Key tables and jsonl "
@@ -492,9 +534,13 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
     selected = tables;
     auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
     if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) return true;
-    plan_snapshot(cfg, conn, tables, requested, slot_snapshot, state);
+    plan_snapshot(cfg, conn, tables, requested, exported, state);
+    exported.reset();
     store.save(state);  // the plan is durable before the first chunk is read
-    tasks = snapshot_tasks(conn, state);
+    clear_slot_unplanned(dir);
+    if (auto gone = actors::remove_unneeded_listed_rows(listed_rows_dir(cfg), state.snapshot))
+      spdlog::info("removed {} list(s) of rows that no unfinished snapshot chunk reads", gone);
+    tasks = snapshot_tasks(conn, state, listed_rows_dir(cfg));
     return true;
   } catch (const starrocks_schema_error& e) {
     for (const auto& problem : e.problems()) spdlog::error("{}", problem);
@@ -750,9 +796,9 @@ int start_and_run(const config::pipeline_config& cfg, const run_options& options
       }
       try {
         actors::pg_connection conn(config::conninfo(cfg.source.postgres, true));
-        auto plan = plan_one(cfg, conn, *table, "");
+        auto plan = plan_one(cfg, conn, *table, nullptr);
         std::vector<chunk_task_ptr> tasks;
-        add_table_tasks(conn, plan, tasks);
+        add_table_tasks(conn, plan, listed_rows_dir(cfg), tasks);
         progress->chunks_total = plan.chunks.size();
         progress->estimated_rows = 0;
         for (const auto& c : plan.chunks) progress->estimated_rows += c.estimated_rows;

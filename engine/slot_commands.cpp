@@ -134,7 +134,16 @@ slot_drop_result drop_slot(actors::pg_connection& conn, const std::string& slot)
                     (found->confirmed_flush_lsn.empty() ? "none" : found->confirmed_flush_lsn) + ")"};
 }
 
-created_slot create_slot(const std::string& conninfo, actors::pg_connection& conn, const std::string& slot) {
+created_slot create_slot(const std::string& conninfo, const std::string& slot) {
+  // Connected first: a server out of connections then refuses before the slot exists. The
+  // listing it does may take a while; the server's timeouts must not end it.
+  std::unique_ptr<actors::pg_connection> exported;
+  try {
+    exported = std::make_unique<actors::pg_connection>(conninfo);
+    exported->exec("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
+  } catch (const actors::pg_error&) {
+    exported.reset();  // the slot is still made, without its snapshot
+  }
   // A walsender speaks the simple query protocol only; the exported snapshot lives until
   // the replication connection runs its next command or ends.
   actors::pg_connection repl(conninfo + " replication=database");
@@ -143,17 +152,16 @@ created_slot create_slot(const std::string& conninfo, actors::pg_connection& con
   auto created = actors::pg_connection::rows(repl.get(), PQexec(repl.get(), create.c_str()));
   if (created.empty() || !created[0].at(1) || !created[0].at(2))
     throw actors::pg_error("CREATE_REPLICATION_SLOT " + slot + " returned no consistent point or snapshot", "");
-  if (conn.server_version() < 130000) return {*created[0][1], ""};  // no pg_current_snapshot()
+  created_slot out{*created[0][1], nullptr};
+  if (!exported) return out;
   try {
-    conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
-    conn.exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(conn.get(), *created[0][2]));
-    auto snapshot = conn.query("SELECT pg_current_snapshot()::text");
-    conn.exec("COMMIT");
-    return {*created[0][1], snapshot.at(0).at(0).value_or("")};
+    exported->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    exported->exec("SET TRANSACTION SNAPSHOT " + actors::quote_literal(exported->get(), *created[0][2]));
+    out.exported = std::move(exported);
   } catch (const actors::pg_error&) {
-    PQclear(PQexec(conn.get(), "ROLLBACK"));  // the slot exists; `conn` stays usable
-    return {*created[0][1], ""};
+    // The slot exists; the caller goes on without its snapshot.
   }
+  return out;
 }
 
 }  // namespace pg2sr::engine

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,17 +58,19 @@ struct slot_drop_result {
 /// An active slot is refused, naming its holder and how to release it; never forced.
 slot_drop_result drop_slot(actors::pg_connection& conn, const std::string& slot);
 
-/// A slot just created: its consistent point, and the snapshot exported at that point as
-/// pg_current_snapshot() text ("xmin:xmax:xip,..."): it sees exactly the transactions
-/// committed before it, the ones the slot does not stream ("" before PostgreSQL 13, or
-/// when it could not be read).
+/// A slot just created: its consistent point, and a connection inside a REPEATABLE READ
+/// transaction on the snapshot the slot exported (null when it could not be imported). That
+/// transaction sees exactly the transactions committed before the slot, the ones the slot
+/// does not stream. It holds back vacuum on the whole server: read what is needed, then
+/// let it go.
 struct created_slot {
   std::string consistent_point;
-  std::string snapshot;
+  std::unique_ptr<actors::pg_connection> exported;
 };
 
 /// Creates logical slot `slot` (pgoutput) on a short replication connection to
-/// `conninfo` and reads its exported snapshot through `conn`, before that connection ends.
-created_slot create_slot(const std::string& conninfo, actors::pg_connection& conn, const std::string& slot);
+/// `conninfo` and imports its snapshot on a new connection to `conninfo`, before the
+/// replication connection ends.
+created_slot create_slot(const std::string& conninfo, const std::string& slot);
 
 }  // namespace pg2sr::engine

@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "actors/listed_rows.hpp"
+
 namespace pg2sr::engine {
 
 namespace {
@@ -191,8 +193,9 @@ std::vector<planned_chunk> key_chunks(actors::pg_connection& conn, const std::st
 // partitions are each cut at the same block numbers, so ranges over the largest partition
 // still read every row once. Rows appended beyond the last block land in the open last chunk.
 // Such a table's updates and deletes reach the stream only under REPLICA IDENTITY FULL
-// (the engine logs this); a row moved by an UPDATE during the snapshot is read at most
-// once more, which the watermark merge then supersedes with the stream's event.
+// (the engine logs this). Planned with a new slot, its chunks read only the versions
+// list_rows_before_slot listed, so a row an UPDATE moved meanwhile is the stream's alone;
+// planned later, a moved row is read at most once more.
 std::vector<planned_chunk> ctid_chunks(actors::pg_connection& conn, const std::string& table, std::uint32_t oid,
                                        std::uint64_t chunk_rows, std::uint64_t& total_rows) {
   auto oid_text = std::to_string(oid);
@@ -260,6 +263,32 @@ snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& 
   } catch (const actors::pg_error& e) {
     throw actors::pg_error("planning the snapshot of " + table.qualified() + ": " + e.what(), e.sqlstate());
   }
+}
+
+std::uint64_t list_rows_before_slot(actors::pg_connection& exported, const snapshot_table_plan& plan,
+                                    const std::filesystem::path& dir) {
+  std::uint64_t total = 0;
+  auto table = actors::quote_qualified(plan.schema, plan.name);
+  // Held from here to the transaction's end: the places listed stay those of these files.
+  exported.exec("SELECT FROM " + table + " LIMIT 0");
+  // pg_partition_tree lists no row for a table that is not partitioned.
+  auto leaves = exported.query("SELECT coalesce(array_agg(leaf)::text, '{}'), "
+                               "coalesce(array_agg(coalesce(pg_relation_filenode(leaf), 0))::text, '{}') FROM ("
+                               "SELECT oid AS leaf FROM pg_class WHERE oid = $1::oid AND relkind <> 'p' UNION ALL "
+                               "SELECT relid::oid FROM pg_partition_tree($1::oid) WHERE isleaf) AS leaves",
+                               {std::to_string(plan.relid)});
+  for (const auto& c : plan.chunks) {
+    // array_agg builds the lists in the server: one chunk's rows at a time in memory.
+    auto r = exported.query("SELECT coalesce(array_agg(tableoid)::text, '{}'), coalesce(array_agg(ctid)::text, '{}'), "
+                            "coalesce(array_agg(xmin::text::int8)::text, '{}'), count(*)::text FROM " +
+                            table + " WHERE " + c.predicate);
+    actors::listed_rows rows{r.at(0).at(0).value_or(""),       r.at(0).at(1).value_or(""),
+                             r.at(0).at(2).value_or(""),       leaves.at(0).at(0).value_or(""),
+                             leaves.at(0).at(1).value_or(""), std::stoull(r.at(0).at(3).value_or("0"))};
+    actors::write_listed_rows(actors::listed_rows_file(dir, plan.relid, c.index), rows);
+    total += rows.count;
+  }
+  return total;
 }
 
 std::string written_before_predicate(const std::string& snapshot) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -44,13 +45,20 @@ struct snapshot_table_plan {
 snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& table,
                                const std::string& key_column_override, std::uint64_t chunk_rows);
 
-/// The SQL condition that keeps a keyless table's rows written by transactions `snapshot`
-/// (pg_current_snapshot() text, PostgreSQL 13+) sees. With the slot's exported snapshot, a
-/// chunk then reads only rows the slot will not stream: a row the stream brings too would
-/// be loaded twice, since a keyless row has no key that a second copy could replace. The
-/// row's 32-bit xmin is widened with the epoch of the reading transaction's snapshot.
-/// pg_snapshot lists top-level xids only: a row written in a subtransaction of a
-/// transaction still running at that point looks older, so it is read and streamed.
+/// For a keyless table planned with a new slot: lists, chunk by chunk, the row versions
+/// `exported` sees (a transaction on the slot's exported snapshot: the rows the slot will
+/// not stream) into actors::listed_rows_file(dir, plan.relid, chunk), each file durable.
+/// A chunk then reads exactly those that still exist: a row the stream brings too would
+/// be loaded twice, since a keyless row has no key a second copy could replace. Returns
+/// how many row versions were listed.
+std::uint64_t list_rows_before_slot(actors::pg_connection& exported, const snapshot_table_plan& plan,
+                                    const std::filesystem::path& dir);
+
+/// Checkpoints of an earlier pg2sr, planned before list_rows_before_slot: the SQL condition
+/// that keeps a keyless table's rows written by transactions `snapshot`
+/// (pg_current_snapshot() text) sees, by their xmin widened with the reading
+/// transaction's epoch. Inexact: a frozen row's raw xmin from an earlier xid epoch can
+/// look newer than the snapshot, and a row of a subtransaction older.
 std::string written_before_predicate(const std::string& snapshot);
 
 }  // namespace pg2sr::engine

@@ -8,8 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <stdexcept>
 #include <string>
+
+#include "actors/durable_file.hpp"
 
 namespace pg2sr::engine {
 
@@ -88,6 +91,25 @@ std::string state_dir_problem(const std::filesystem::path& dir) {
 
 state_dir_lock::~state_dir_lock() {
   if (fd_ >= 0) ::close(fd_);  // the flock goes with the descriptor
+}
+
+namespace {
+std::filesystem::path unplanned_file(const std::filesystem::path& dir) { return dir / "slot-unplanned"; }
+}  // namespace
+
+void mark_slot_unplanned(const std::filesystem::path& dir, const std::string& slot) {
+  actors::replace_file_durably(unplanned_file(dir), slot + "\n");
+}
+
+bool slot_unplanned(const std::filesystem::path& dir, const std::string& slot) {
+  std::ifstream in(unplanned_file(dir));
+  std::string name;
+  return in && std::getline(in, name) && name == slot;
+}
+
+void clear_slot_unplanned(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::remove(unplanned_file(dir), ec);
 }
 
 }  // namespace pg2sr::engine

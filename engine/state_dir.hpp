@@ -27,4 +27,11 @@ class state_dir_lock {
 /// not creatable, or held by another run (named). Changes nothing (for `pg2sr check`).
 std::string state_dir_problem(const std::filesystem::path& dir);
 
+/// state_dir/slot-unplanned names a slot this state_dir's run created and has not yet
+/// saved a snapshot plan for: if that run died meanwhile, nothing was loaded from the slot,
+/// and the next start may drop it and create it again, with a snapshot to plan by.
+void mark_slot_unplanned(const std::filesystem::path& dir, const std::string& slot);
+bool slot_unplanned(const std::filesystem::path& dir, const std::string& slot);
+void clear_slot_unplanned(const std::filesystem::path& dir);
+
 }  // namespace pg2sr::engine

@@ -3,6 +3,8 @@
 #   pg-cluster.sh start DIR [extra postgres.conf lines...]  -> initdb + start on a free port
 #   pg-cluster.sh stop DIR                                  -> stop and delete DIR
 #   pg-cluster.sh restart DIR                               -> stop and start, same port
+#   pg-cluster.sh resetwal DIR [pg_resetwal options...]     -> stop, pg_resetwal, start (tests
+#                                                              that need another xid epoch)
 # It listens on 127.0.0.1 only, with wal_level=logical and trust auth for local users.
 # DIR/port holds the port, DIR/conninfo a libpq connection string, DIR/pgroot where the
 # cluster lives (under /tmp, so that the `postgres` user can reach it even when DIR is in a
@@ -84,8 +86,15 @@ case $cmd in
     as_owner "$bindir/pg_ctl" -D "$pgdata" -o "-p $port" -l "$pgroot/server.log" -w -t 30 start >/dev/null
     echo "pg-cluster: restarted on port $port"
     ;;
+  resetwal)
+    port=$(cat "$dir/port")
+    as_owner "$bindir/pg_ctl" -D "$pgdata" -m fast -w -t 180 stop >/dev/null
+    as_owner "$bindir/pg_resetwal" "$@" -D "$pgdata" >/dev/null
+    as_owner "$bindir/pg_ctl" -D "$pgdata" -o "-p $port" -l "$pgroot/server.log" -w -t 30 start >/dev/null
+    echo "pg-cluster: pg_resetwal $* and restarted on port $port"
+    ;;
   *)
-    echo "pg-cluster: unknown command '$cmd' (start, stop or restart)" >&2
+    echo "pg-cluster: unknown command '$cmd' (start, stop, restart or resetwal)" >&2
     exit 2
     ;;
 esac

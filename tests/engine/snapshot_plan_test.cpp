@@ -6,10 +6,14 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
+#include "actors/listed_rows.hpp"
 #include "codecs/pgoutput.hpp"
 #include "engine/slot_commands.hpp"
 #include "engine/snapshot_plan.hpp"
 #include "tests/support/pg_harness.hpp"
+#include "tests/support/scoped_cluster.hpp"
 
 using namespace pg2sr;
 using namespace pg2sr::test;
@@ -262,23 +266,94 @@ BOOST_AUTO_TEST_CASE(keyless_partitioned_table_reads_every_partition_once) {
   BOOST_TEST(db.not_read_once("p", plan) == 0u, dump(plan));
 }
 
+// How many rows of `table` the chunks of `plan` read, each with its list of rows.
+std::uint64_t rows_read_with_lists(actors::pg_connection& conn, const std::string& table,
+                                   const snapshot_table_plan& plan, const std::filesystem::path& dir) {
+  std::uint64_t read = 0;
+  for (const auto& c : plan.chunks) {
+    auto listed =
+        actors::listed_rows_condition(conn, actors::read_listed_rows(actors::listed_rows_file(dir, plan.relid, c.index)));
+    read += std::stoull(*conn.query("SELECT count(*) FROM " + table + " WHERE " + c.predicate + " AND " + listed)
+                             .at(0).at(0));
+  }
+  return read;
+}
+
 BOOST_AUTO_TEST_CASE(keyless_rows_written_after_the_slot_are_left_to_its_stream) {
   database db("written_before");
   db.conn.exec("CREATE TABLE t (id int, v text); INSERT INTO t SELECT g, 'old' FROM generate_series(1, 1000) g");
-  auto slot = engine::create_slot(db.conninfo, db.conn, "plan_written_before");
-  BOOST_TEST(!slot.snapshot.empty());
-  // After the slot: inserts, an update of an old row (its new version), and a freeze,
-  // which keeps xmin readable.
+  auto slot = engine::create_slot(db.conninfo, "plan_written_before");
+  BOOST_REQUIRE(slot.exported);
+  // After the slot, before the plan: inserts, and an update of an old row (its new version).
   db.conn.exec("INSERT INTO t SELECT g, 'new' FROM generate_series(1001, 1500) g");
   db.conn.exec("UPDATE t SET v = 'updated' WHERE id <= 10");
-  db.conn.exec("VACUUM FREEZE t");
   auto plan = plan_table(db.conn, db.table("t"), "", 300);
-  std::string older = engine::written_before_predicate(slot.snapshot);
+  BOOST_TEST(plan.chunks.size() > 2u, dump(plan));
+  auto dir = std::filesystem::temp_directory_path() / "pg2sr_written_before";
+  std::filesystem::remove_all(dir);
+  BOOST_TEST(engine::list_rows_before_slot(*slot.exported, plan, dir) == 1000u);
+  // An earlier pg2sr's checkpoint kept the snapshot's text instead.
+  std::string older = engine::written_before_predicate(*slot.exported->query("SELECT pg_current_snapshot()::text")[0][0]);
+  slot.exported.reset();
+  // After the listing: more updates, a delete and a freeze, which keeps xmin readable.
+  db.conn.exec("UPDATE t SET v = 'updated' WHERE id BETWEEN 11 AND 15");
+  db.conn.exec("DELETE FROM t WHERE id BETWEEN 16 AND 20");
+  db.conn.exec("VACUUM FREEZE t");
+  db.conn.exec("INSERT INTO t SELECT g, 'new' FROM generate_series(1501, 1600) g");  // may take freed places
+  // The old rows the slot's snapshot saw and that still exist, each once.
+  BOOST_TEST(rows_read_with_lists(db.conn, "t", plan, dir) == 980u);
+  // A rewrite moves every row: the lists no longer apply, and xmin (which it keeps) tells
+  // the same rows.
+  auto in_place = [&] {
+    db.conn.exec("BEGIN");
+    bool all = true;
+    for (const auto& c : plan.chunks)
+      all = all && actors::listed_rows_in_place(db.conn, "t", actors::read_listed_rows(actors::listed_rows_file(dir, plan.relid, c.index)));
+    db.conn.exec("COMMIT");
+    return all;
+  };
+  BOOST_TEST(in_place());
+  db.conn.exec("VACUUM FULL t");
+  BOOST_TEST(!in_place());
   std::uint64_t read = 0;
   for (const auto& c : plan.chunks) read += db.count("t", "(" + c.predicate + " AND " + older + ")");
-  BOOST_TEST(read == 990u);  // the old rows the slot's snapshot saw and that still exist
+  BOOST_TEST(read == 980u);
   BOOST_TEST(db.count("t", older + " AND v <> 'old'") == 0u);
   db.conn.exec("SELECT pg_drop_replication_slot('plan_written_before')");
+  std::filesystem::remove_all(dir);
+}
+
+// A server past its first xid epoch: a frozen row keeps its raw 32-bit xmin, and widened
+// into the current epoch that xmin can fall after the slot's snapshot, though the row is
+// older than any snapshot. pg_resetwal puts the next xid just before the rows' raw xmin in
+// epoch 1 (everything frozen first), so the transactions after the slot pass it.
+BOOST_AUTO_TEST_CASE(keyless_frozen_rows_of_an_earlier_xid_epoch_are_read) {
+  scoped_cluster server("xid_epoch", {"autovacuum = off"});
+  std::uint64_t raw_xmin = 0;
+  {
+    actors::pg_connection conn(server.conninfo());
+    conn.exec("CREATE TABLE t (id int, v text); "
+              "INSERT INTO t SELECT g, repeat('x', 500) FROM generate_series(1, 100) g");
+    raw_xmin = std::stoull(*conn.query("SELECT xmin::text FROM t LIMIT 1").at(0).at(0));
+    conn.exec("VACUUM FREEZE");
+    actors::pg_connection(server.conninfo("template1")).exec("VACUUM FREEZE");
+  }
+  server.reset_wal({"-e", "1", "-x", std::to_string(raw_xmin - 5)});
+  actors::pg_connection conn(server.conninfo());
+  BOOST_TEST(std::stoull(*conn.query("SELECT pg_current_xact_id()::text").at(0).at(0)) < (1ull << 32) + raw_xmin);
+  auto slot = engine::create_slot(server.conninfo(), "epoch_slot");
+  BOOST_REQUIRE(slot.exported);
+  for (int i = 0; i < 20; ++i) conn.exec("SELECT pg_current_xact_id()");  // past the rows' raw xmin
+  conn.exec("INSERT INTO t VALUES (101, 'new')");                         // the stream's, not the chunks'
+  auto oid = std::stoul(*conn.query("SELECT 't'::regclass::oid::int8::text").at(0).at(0));
+  auto plan = plan_table(conn, {"public", "t", static_cast<std::uint32_t>(oid)}, "", 30);
+  BOOST_TEST(plan.chunks.size() > 1u, dump(plan));
+  auto dir = std::filesystem::temp_directory_path() / "pg2sr_xid_epoch";
+  std::filesystem::remove_all(dir);
+  engine::list_rows_before_slot(*slot.exported, plan, dir);
+  slot.exported.reset();
+  BOOST_TEST(rows_read_with_lists(conn, "t", plan, dir) == 100u);
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_or_generated_key_column_is_refused) {

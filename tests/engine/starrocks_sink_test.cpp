@@ -474,6 +474,38 @@ BOOST_FIXTURE_TEST_CASE(exactly_once_into_a_duplicate_key_table_survives_kill_9_
   BOOST_TEST(emulator.stats().transaction_requests > 0u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_start_killed_before_saving_its_plan_leaves_a_slot_the_next_start_makes_again,
+                        emulator_fixture) {
+  // The first start creates the slot, then lists the rows of a keyless table chunk by chunk
+  // (small chunks: seconds of it); a kill -9 there leaves the slot and no checkpoint. Read
+  // whole from that slot, the rows written meanwhile would come twice, by the chunks and by
+  // the stream, and a Duplicate Key table keeps both. The next start drops the slot and
+  // makes it again, with a snapshot to plan by.
+  fresh_database("sr_unplanned");
+  live_pipeline p("srunplanned", cluster().port, "sr_unplanned",
+                  "[snapshot]\nmode = \"initial\"\nchunk_rows = 50\n" + sink_toml(emulator) + "exactly_once = true\n");
+  exec(p.sql(), "CREATE TABLE events (id int, v text); ALTER TABLE events REPLICA IDENTITY FULL;"
+                "INSERT INTO events SELECT g, 'old ' || g FROM generate_series(1, 100000) g");
+  create_targets(emulator, p);
+  {
+    events_writer writer("sr_unplanned");
+    p.start_nowait();
+    BOOST_REQUIRE_MESSAGE(p.wait_for_log("created replication slot", std::chrono::seconds(60)), p.log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    p.kill9();
+    BOOST_REQUIRE_MESSAGE(p.log().find("chunk(s) by ctid") == std::string::npos,
+                          "the kill came after the plan was made, not inside its listing:\n" + p.log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    p.start_nowait();
+    BOOST_REQUIRE_MESSAGE(p.wait_for_log("stopped before it saved its snapshot plan", std::chrono::seconds(60)),
+                          p.log());
+  }
+  BOOST_REQUIRE_MESSAGE(p.wait_for_log("snapshot of public.events done", std::chrono::seconds(300)), p.log());
+  BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(1, std::chrono::seconds(120)), p.log());
+  p.stop();
+  require_every_event_once(p, emulator);
+}
+
 BOOST_FIXTURE_TEST_CASE(exactly_once_survives_the_walsender_ending_inside_a_run, emulator_fixture) {
   // The reader reconnects from the durable LSN: the server sends again the transactions
   // (and the part of one) already passed on but not yet durable. Loaded again, a Duplicate

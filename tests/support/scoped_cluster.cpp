@@ -42,4 +42,10 @@ std::string scoped_cluster::conninfo(const std::string& dbname) const {
 
 void scoped_cluster::restart() { run_script({"restart", dir_}, dir_ + ".log"); }
 
+void scoped_cluster::reset_wal(const std::vector<std::string>& options) {
+  std::vector<std::string> args{"resetwal", dir_};
+  args.insert(args.end(), options.begin(), options.end());
+  run_script(args, dir_ + ".log");
+}
+
 }  // namespace pg2sr::test

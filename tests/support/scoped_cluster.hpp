@@ -20,6 +20,8 @@ class scoped_cluster {
   std::string conninfo(const std::string& dbname = "postgres") const;
   /// pg_ctl stop (fast) + start on the same port.
   void restart();
+  /// pg_ctl stop (fast), pg_resetwal with `options` (e.g. {"-e", "1"}), start on the same port.
+  void reset_wal(const std::vector<std::string>& options);
 
  private:
   std::string dir_;
