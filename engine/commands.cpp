@@ -8,17 +8,17 @@
 #include <iostream>
 #include <optional>
 
-#include "codecs/lsn.hpp"
+#include "codecs/pgoutput/lsn.hpp"
 #include "config/config.hpp"
 #include "config/units.hpp"
 #include "engine/pipeline.hpp"
-#include "engine/snapshot_requests.hpp"
+#include "engine/snapshot/snapshot_requests.hpp"
 #include "engine/status_file.hpp"
-#include "engine/table_selection.hpp"
-#include "engine/preflight.hpp"
-#include "engine/slot_commands.hpp"
+#include "engine/source/table_selection.hpp"
+#include "engine/source/preflight.hpp"
+#include "engine/source/slot_commands.hpp"
 #include "engine/state_dir.hpp"
-#include "engine/starrocks_schema.hpp"
+#include "engine/sinks/starrocks/starrocks_schema.hpp"
 
 namespace pg2sr::engine {
 

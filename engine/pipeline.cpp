@@ -13,34 +13,34 @@
 #include <random>
 #include <thread>
 
-#include "actors/batcher.hpp"
-#include "actors/chunk_reader.hpp"
-#include "actors/chunker.hpp"
-#include "actors/checkpoint.hpp"
-#include "actors/decoder.hpp"
-#include "actors/jsonl_loader.hpp"
-#include "actors/listed_rows.hpp"
-#include "actors/null_loader.hpp"
-#include "actors/pg_connection.hpp"
-#include "actors/pg_replication_source.hpp"
-#include "actors/postgres_loader.hpp"
-#include "actors/starrocks_committer.hpp"
-#include "actors/starrocks_loader.hpp"
-#include "actors/synthetic_source.hpp"
-#include "actors/watermark.hpp"
-#include "codecs/lsn.hpp"
+#include "actors/core/batcher.hpp"
+#include "actors/snapshot/chunk_reader.hpp"
+#include "actors/snapshot/chunker.hpp"
+#include "actors/core/checkpoint.hpp"
+#include "actors/source/decoder.hpp"
+#include "actors/sinks/jsonl/jsonl_loader.hpp"
+#include "actors/snapshot/listed_rows.hpp"
+#include "actors/sinks/null/null_loader.hpp"
+#include "actors/source/pg_connection.hpp"
+#include "actors/source/pg_replication_source.hpp"
+#include "actors/sinks/postgres/postgres_loader.hpp"
+#include "actors/sinks/starrocks/starrocks_committer.hpp"
+#include "actors/sinks/starrocks/starrocks_loader.hpp"
+#include "actors/source/synthetic_source.hpp"
+#include "actors/snapshot/watermark.hpp"
+#include "codecs/pgoutput/lsn.hpp"
 #include "config/units.hpp"
 #include "engine/logging.hpp"
-#include "engine/postgres_target.hpp"
-#include "engine/publication.hpp"
-#include "engine/snapshot_catalog.hpp"
-#include "engine/snapshot_plan.hpp"
-#include "engine/snapshot_requests.hpp"
+#include "engine/sinks/postgres/postgres_target.hpp"
+#include "engine/source/publication.hpp"
+#include "engine/snapshot/snapshot_catalog.hpp"
+#include "engine/snapshot/snapshot_plan.hpp"
+#include "engine/snapshot/snapshot_requests.hpp"
 #include "engine/state_dir.hpp"
 #include "engine/status_file.hpp"
-#include "engine/starrocks_schema.hpp"
+#include "engine/sinks/starrocks/starrocks_schema.hpp"
 #include "engine/synthetic_params.hpp"
-#include "engine/table_selection.hpp"
+#include "engine/source/table_selection.hpp"
 
 namespace pg2sr::engine {
 
@@ -217,7 +217,7 @@ bool read_by_ctid(const config::pipeline_config& cfg, const source_table& t) {
   return !t.has_primary_key && key_column_override(cfg, t).empty();
 }
 
-// Where the keyless tables' chunks keep the rows they read (actors/listed_rows.hpp).
+// Where the keyless tables' chunks keep the rows they read (actors/snapshot/listed_rows.hpp).
 std::filesystem::path listed_rows_dir(const config::pipeline_config& cfg) {
   return cfg.pipeline.state_dir / "snapshot-rows";
 }

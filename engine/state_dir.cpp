@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "actors/durable_file.hpp"
+#include "actors/core/durable_file.hpp"
 
 namespace pg2sr::engine {
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "codecs/lsn.hpp"
+#include "codecs/pgoutput/lsn.hpp"
 #include "config/units.hpp"
 
 namespace pg2sr::engine {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "actors/metrics.hpp"
+#include "actors/core/metrics.hpp"
 
 namespace pg2sr::engine {
 

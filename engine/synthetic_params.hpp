@@ -2,7 +2,7 @@
 // tests that predict what a synthetic run must produce).
 #pragma once
 
-#include "codecs/wal_generator.hpp"
+#include "codecs/synthetic/wal_generator.hpp"
 #include "config/config.hpp"
 
 namespace pg2sr::engine {

@@ -2,7 +2,7 @@
 // print, and the narrow and wide generated streams decode_bench and generator_bench measure.
 #pragma once
 
-#include "codecs/wal_generator.hpp"
+#include "codecs/synthetic/wal_generator.hpp"
 
 #include <time.h>
 

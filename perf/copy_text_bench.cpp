@@ -5,8 +5,8 @@
 // Peer: memcpy of the same bytes.
 //
 // Usage: copy_text_bench [repeats=5] [rows=1000000]
-#include "codecs/change_event.hpp"
-#include "codecs/copy_text.hpp"
+#include "codecs/pgoutput/change_event.hpp"
+#include "codecs/values/copy_text.hpp"
 #include "perf/bench_support.hpp"
 
 #include <algorithm>

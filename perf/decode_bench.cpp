@@ -3,9 +3,9 @@
 // change_batch cleared every 4096 events. Peer figure: memcpy of the same bytes.
 //
 // Usage: decode_bench [repeats=5] [scale=1.0]   (scale multiplies the stream sizes)
-#include "codecs/change_event.hpp"
-#include "codecs/pgoutput.hpp"
-#include "codecs/wal_generator.hpp"
+#include "codecs/pgoutput/change_event.hpp"
+#include "codecs/pgoutput/pgoutput.hpp"
+#include "codecs/synthetic/wal_generator.hpp"
 #include "perf/bench_support.hpp"
 
 #include <algorithm>

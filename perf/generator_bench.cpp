@@ -3,8 +3,8 @@
 // seek() (replaying the model without encoding). Peer: the decoder on the same stream.
 //
 // Usage: generator_bench [repeats=5] [scale=1.0]   (scale multiplies the stream sizes)
-#include "codecs/pgoutput.hpp"
-#include "codecs/wal_generator.hpp"
+#include "codecs/pgoutput/pgoutput.hpp"
+#include "codecs/synthetic/wal_generator.hpp"
 #include "perf/bench_support.hpp"
 
 #include <algorithm>

@@ -6,7 +6,7 @@
 // a ~110-byte jsonb). MB/s counts the body bytes written. Peer: memcpy of the same bytes.
 //
 // Usage: starrocks_encoding_bench [repeats=5] [rows=1000000]
-#include "codecs/starrocks_rows.hpp"
+#include "codecs/starrocks/starrocks_rows.hpp"
 #include "perf/bench_support.hpp"
 
 #include <algorithm>

@@ -28,7 +28,7 @@ bin=$work/pgoutput_decoder_fuzz
 echo "fuzz-decoder: building $bin"
 "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$root" \
   "$root/tests/fuzz/pgoutput_decoder_fuzz.cpp" \
-  "$root/codecs/pgoutput_decoder.cpp" "$root/codecs/relation_cache.cpp" "$root/codecs/change_event.cpp" \
+  "$root/codecs/pgoutput/pgoutput_decoder.cpp" "$root/codecs/pgoutput/relation_cache.cpp" "$root/codecs/pgoutput/change_event.cpp" \
   -o "$bin"
 
 echo "fuzz-decoder: running for ${seconds}s (seeds: tests/data/fuzz/pgoutput, work: $work)"

@@ -2,7 +2,7 @@
 // in the target, whatever order the loaders finish in.
 #include <boost/test/unit_test.hpp>
 
-#include "actors/ack_tracker.hpp"
+#include "actors/core/ack_tracker.hpp"
 
 using tracker = pg2sr::actors::ack_tracker;
 

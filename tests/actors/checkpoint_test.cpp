@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "actors/checkpoint.hpp"
+#include "actors/core/checkpoint.hpp"
 #include "tests/support/deterministic_actors.hpp"
 
 using namespace pg2sr::actors;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/compactor.hpp"
+#include "actors/core/compactor.hpp"
 #include "tests/support/change_events.hpp"
 
 using namespace pg2sr::actors;

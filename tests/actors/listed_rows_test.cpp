@@ -1,4 +1,4 @@
-// The lists of rows keyless snapshot chunks read (actors/listed_rows.hpp): a start keeps
+// The lists of rows keyless snapshot chunks read (actors/snapshot/listed_rows.hpp): a start keeps
 // the lists unfinished chunks of listed tables still need and removes the others, leaves
 // files it did not write alone, and the checkpoint remembers which tables are listed.
 #include <boost/test/unit_test.hpp>
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <set>
 
-#include "actors/checkpoint_store.hpp"
-#include "actors/listed_rows.hpp"
+#include "actors/core/checkpoint_store.hpp"
+#include "actors/snapshot/listed_rows.hpp"
 
 using namespace pg2sr::actors;
 

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <map>
 
-#include "actors/batcher.hpp"
-#include "actors/checkpoint.hpp"
+#include "actors/core/batcher.hpp"
+#include "actors/core/checkpoint.hpp"
 
 using namespace pg2sr::actors;
 using namespace pg2sr::codecs::pgoutput;

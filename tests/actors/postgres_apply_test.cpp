@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/postgres_apply.hpp"
+#include "actors/sinks/postgres/postgres_apply.hpp"
 #include "tests/support/change_events.hpp"
 
 using namespace pg2sr::actors;

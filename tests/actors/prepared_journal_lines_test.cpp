@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "actors/starrocks_committer.hpp"
+#include "actors/sinks/starrocks/starrocks_committer.hpp"
 
 using namespace pg2sr::actors;
 

@@ -15,7 +15,7 @@
 #include <memory>
 #include <thread>
 
-#include "actors/stream_load_client.hpp"
+#include "actors/sinks/starrocks/stream_load_client.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 

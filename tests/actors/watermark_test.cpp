@@ -9,7 +9,7 @@
 #include "tests/support/change_events.hpp"
 #include "tests/support/deterministic_actors.hpp"
 
-#include "actors/watermark.hpp"
+#include "actors/snapshot/watermark.hpp"
 
 using namespace pg2sr::actors;
 using namespace pg2sr::codecs::pgoutput;

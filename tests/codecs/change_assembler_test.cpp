@@ -1,6 +1,6 @@
 // change_assembler: CopyData in, transaction-ordered change events out — plain and streamed
 // transactions, aborts, keepalives, relation changes mid-stream, and its errors.
-#include "codecs/change_event.hpp"
+#include "codecs/pgoutput/change_event.hpp"
 #include "tests/support/wire_bytes.hpp"
 
 #include <boost/test/unit_test.hpp>

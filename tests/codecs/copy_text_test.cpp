@@ -2,7 +2,7 @@
 // exact bytes PostgreSQL 15 wrote for `COPY (SELECT ...) TO STDOUT`; the expected values are
 // what `SELECT` of the same expressions returned in text format (the output functions that
 // pgoutput runs too). Queries are quoted above each capture.
-#include "codecs/copy_text.hpp"
+#include "codecs/values/copy_text.hpp"
 
 #include <boost/test/unit_test.hpp>
 

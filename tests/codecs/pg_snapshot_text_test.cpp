@@ -1,7 +1,7 @@
 // pg_current_snapshot() text and which stream xids a snapshot saw.
 #include <boost/test/unit_test.hpp>
 
-#include "codecs/pg_snapshot.hpp"
+#include "codecs/values/pg_snapshot.hpp"
 
 using namespace pg2sr::codecs;
 

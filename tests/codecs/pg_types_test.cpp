@@ -1,6 +1,6 @@
-// Tests for codecs/pg_types: the built-in type table (checked against PostgreSQL 15's
+// Tests for codecs/values/pg_types: the built-in type table (checked against PostgreSQL 15's
 // pg_type) and which parser reads each type.
-#include "codecs/pg_types.hpp"
+#include "codecs/values/pg_types.hpp"
 
 #include <boost/test/unit_test.hpp>
 

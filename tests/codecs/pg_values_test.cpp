@@ -1,7 +1,7 @@
-// Tests for codecs/pg_values: parsers of PostgreSQL's text output and the JSON renderers.
+// Tests for codecs/values/pg_values: parsers of PostgreSQL's text output and the JSON renderers.
 // Expected texts and numbers marked "PG15" were printed by a PostgreSQL 15.18 server
 // (DateStyle ISO, IntervalStyle postgres, lc_monetary C.UTF-8).
-#include "codecs/pg_values.hpp"
+#include "codecs/values/pg_values.hpp"
 
 #include <boost/test/unit_test.hpp>
 

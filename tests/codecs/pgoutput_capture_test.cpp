@@ -9,7 +9,7 @@
 //
 // With PG2SR_CAPTURE_WRITE=<dir> set, the live capture is also written to <dir>
 // (scripts/capture-pgoutput.sh uses this to refresh the checked-in files).
-#include "codecs/change_event.hpp"
+#include "codecs/pgoutput/change_event.hpp"
 #include "tests/support/pg_harness.hpp"
 
 #include <boost/test/unit_test.hpp>

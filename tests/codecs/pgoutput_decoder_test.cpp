@@ -1,6 +1,6 @@
 // pgoutput decoder: every message and envelope from hand-built bytes, every error kind with
 // its offset, and truncation/garbage robustness (errors, never crashes or over-reads).
-#include "codecs/pgoutput.hpp"
+#include "codecs/pgoutput/pgoutput.hpp"
 #include "tests/support/wire_bytes.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,6 +1,6 @@
 // pgoutput encoder: golden bytes, and encode -> decode gives back every field of every
 // message type, tuple kind and envelope (with the xid inside Stream Start/Stop blocks).
-#include "codecs/pgoutput.hpp"
+#include "codecs/pgoutput/pgoutput.hpp"
 
 #include <boost/test/unit_test.hpp>
 

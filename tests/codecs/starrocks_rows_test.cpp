@@ -1,9 +1,9 @@
-// Tests for codecs/starrocks_rows: Stream Load bodies in JSON (read back with nlohmann::json)
+// Tests for codecs/starrocks/starrocks_rows: Stream Load bodies in JSON (read back with nlohmann::json)
 // and CSV (read back as StarRocks reads a body sent with `escape: ^`). Value texts marked
 // "PG15" were printed by a PostgreSQL 15.18 server (DateStyle ISO, TimeZone UTC unless said).
-#include "codecs/starrocks_rows.hpp"
+#include "codecs/starrocks/starrocks_rows.hpp"
 
-#include "codecs/pg_values.hpp"
+#include "codecs/values/pg_values.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>

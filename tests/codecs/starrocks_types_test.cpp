@@ -1,6 +1,6 @@
-// Tests for codecs/starrocks_types: the StarRocks column and value form of every kind of
+// Tests for codecs/starrocks/starrocks_types: the StarRocks column and value form of every kind of
 // PostgreSQL type, the options for numeric, key mappings, and types without a mapping.
-#include "codecs/starrocks_types.hpp"
+#include "codecs/starrocks/starrocks_types.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -5,7 +5,7 @@
 #include <regex>
 #include <set>
 
-#include "codecs/stream_load.hpp"
+#include "codecs/starrocks/stream_load.hpp"
 
 using namespace pg2sr::codecs::stream_load;
 

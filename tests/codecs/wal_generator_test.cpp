@@ -1,7 +1,7 @@
 // Synthetic WAL generator: determinism, restart at an LSN, the walsender's ordering and LSN
 // rules, the operation mix, and a replay of the decoded stream that must end in exactly the
 // rows the generator says it produced.
-#include "codecs/wal_generator.hpp"
+#include "codecs/synthetic/wal_generator.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <optional>
 
-#include "actors/pg_connection.hpp"
+#include "actors/source/pg_connection.hpp"
 #include "config/config.hpp"
-#include "engine/starrocks_schema.hpp"
-#include "engine/table_selection.hpp"
+#include "engine/sinks/starrocks/starrocks_schema.hpp"
+#include "engine/source/table_selection.hpp"
 #include "tests/emulator/starrocks_emulator.hpp"
 
 namespace pg2sr::test::starrocks {

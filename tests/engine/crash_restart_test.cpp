@@ -15,7 +15,7 @@
 #include <random>
 #include <thread>
 
-#include "codecs/wal_generator.hpp"
+#include "codecs/synthetic/wal_generator.hpp"
 #include "config/config.hpp"
 #include "engine/synthetic_params.hpp"
 #include "tests/support/process.hpp"

@@ -13,7 +13,7 @@
 #include <memory>
 #include <thread>
 
-#include "actors/stream_load_client.hpp"
+#include "actors/sinks/starrocks/stream_load_client.hpp"
 #include "tests/emulator/starrocks_emulator.hpp"
 #include "tests/support/process.hpp"
 

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "codecs/lsn.hpp"
+#include "codecs/pgoutput/lsn.hpp"
 #include "tests/support/process.hpp"
 
 using namespace pg2sr;

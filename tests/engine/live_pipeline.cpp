@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "codecs/lsn.hpp"
+#include "codecs/pgoutput/lsn.hpp"
 
 namespace pg2sr::test {
 

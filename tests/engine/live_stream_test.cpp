@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "codecs/lsn.hpp"
+#include "codecs/pgoutput/lsn.hpp"
 #include "tests/engine/live_pipeline.hpp"
 #include "tests/support/pg_harness.hpp"
 #include "tests/support/scoped_cluster.hpp"

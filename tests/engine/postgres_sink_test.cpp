@@ -13,9 +13,9 @@
 #include <random>
 #include <thread>
 
-#include "actors/pg_connection.hpp"
-#include "codecs/lsn.hpp"
-#include "engine/postgres_target.hpp"
+#include "actors/source/pg_connection.hpp"
+#include "codecs/pgoutput/lsn.hpp"
+#include "engine/sinks/postgres/postgres_target.hpp"
 #include "tests/engine/live_pipeline.hpp"
 #include "tests/engine/pgbench_workload.hpp"
 #include "tests/engine/toast_window_workload.hpp"

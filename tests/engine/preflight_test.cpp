@@ -3,7 +3,7 @@
 // roles and publications) and its message checked; a good setup passes with exit 0.
 #include <boost/test/unit_test.hpp>
 
-#include "engine/preflight.hpp"
+#include "engine/source/preflight.hpp"
 #include "engine/state_dir.hpp"
 #include "tests/engine/source_fixtures.hpp"
 #include "tests/support/scoped_cluster.hpp"

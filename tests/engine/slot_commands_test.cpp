@@ -10,7 +10,7 @@
 #include <memory>
 #include <thread>
 
-#include "engine/slot_commands.hpp"
+#include "engine/source/slot_commands.hpp"
 #include "tests/engine/source_fixtures.hpp"
 #include "tests/support/process.hpp"
 

@@ -8,10 +8,10 @@
 
 #include <filesystem>
 
-#include "actors/listed_rows.hpp"
-#include "codecs/pgoutput.hpp"
-#include "engine/slot_commands.hpp"
-#include "engine/snapshot_plan.hpp"
+#include "actors/snapshot/listed_rows.hpp"
+#include "codecs/pgoutput/pgoutput.hpp"
+#include "engine/source/slot_commands.hpp"
+#include "engine/snapshot/snapshot_plan.hpp"
 #include "tests/support/pg_harness.hpp"
 #include "tests/support/scoped_cluster.hpp"
 

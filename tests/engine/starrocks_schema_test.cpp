@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "engine/starrocks_schema.hpp"
+#include "engine/sinks/starrocks/starrocks_schema.hpp"
 #include "tests/engine/source_fixtures.hpp"
 
 using namespace pg2sr;

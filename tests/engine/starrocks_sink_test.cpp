@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "actors/stream_load_client.hpp"
-#include "engine/starrocks_schema.hpp"
-#include "engine/table_selection.hpp"
+#include "actors/sinks/starrocks/stream_load_client.hpp"
+#include "engine/sinks/starrocks/starrocks_schema.hpp"
+#include "engine/source/table_selection.hpp"
 #include "tests/emulator/starrocks_emulator.hpp"
 #include "tests/emulator/pg2sr_tables.hpp"
 #include "tests/engine/live_pipeline.hpp"

@@ -7,7 +7,7 @@
 // pgoutput message, and the whole sequence is fed to one change_assembler whose batch is then
 // checked for internal consistency; an empty payload resets it first, as a reconnect does.
 // Any crash, sanitizer report or broken invariant is a bug.
-#include "codecs/change_event.hpp"
+#include "codecs/pgoutput/change_event.hpp"
 
 #include <algorithm>
 #include <cstddef>

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "codecs/change_event.hpp"
-#include "codecs/relation_cache.hpp"
+#include "codecs/pgoutput/change_event.hpp"
+#include "codecs/pgoutput/relation_cache.hpp"
 
 namespace pg2sr::test {
 

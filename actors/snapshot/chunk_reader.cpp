@@ -1,0 +1,127 @@
+// Chunk reader: watermark, COPY, watermark; rows streamed to the watermark actor.
+#include "actors/snapshot/chunk_reader.hpp"
+
+#include <optional>
+#include <thread>
+
+#include "actors/snapshot/listed_rows.hpp"
+#include "actors/snapshot/watermark.hpp"
+#include "codecs/values/copy_text.hpp"
+#include "codecs/values/pg_snapshot.hpp"
+
+namespace pg2sr::actors {
+
+using codecs::pgoutput::change_batch;
+using self_ptr = chunk_reader_actor::stateful_pointer<chunk_reader_state>;
+
+namespace {
+
+// A transactional message in its own autocommit statement, committed with
+// synchronous_commit = on: the commit flushes the WAL, so the walsender sends the watermark
+// at once (a non-transactional one waits for the WAL writer, up to wal_writer_delay). It
+// sits in the stream at its commit, which is all DBLog needs: every change committed after
+// it comes after it.
+void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
+  conn.exec(std::string("SELECT pg_logical_emit_message(true, '") + watermark_prefix + "', " +
+            quote_literal(conn.get(), std::string(1, kind) + ":" + id) + ")");
+}
+
+// COPY the chunk in a REPEATABLE READ transaction whose snapshot goes with the last rows, sending rows to the watermark in messages of rows_per_message rows.
+std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_reader_settings& settings,
+                         const watermark_actor& watermark) {
+  auto& connection = *self->state.conn;
+  std::optional<listed_rows> listed;
+  if (!task.listed_rows.empty()) listed = read_listed_rows(task.listed_rows);
+  connection.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  auto text = connection.query("SELECT pg_current_snapshot()::text").at(0).at(0).value_or("");
+  auto snapshot = codecs::parse_pg_snapshot(text);
+  if (!snapshot) throw pg_error("unexpected pg_current_snapshot() " + text, "");
+  std::string where = task.predicate;
+  if (listed) {
+    if (!listed_rows_in_place(connection, task.table_sql, *listed))
+      throw pg_error(task.table_sql + " was rewritten (VACUUM FULL, CLUSTER or ALTER TABLE) while its snapshot ran: " +
+                         "its rows no longer sit where they were listed, and the chunks not read yet can no longer " +
+                         "tell them from the rows the stream brings. Take the table's snapshot again: stop pg2sr, " +
+                         "run `pg2sr snapshot -c <config> --table <schema.table>`, and start it (that snapshot reads " +
+                         "every row: a row the stream also brings meanwhile may arrive twice in a Duplicate Key table)",
+                     "");
+    where = "(" + where + " AND " + listed_rows_condition(connection, *listed) + ")";
+  }
+  PGconn* conn = connection.get();
+  std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + where + ") TO STDOUT";
+  PGresult* res = PQexec(conn, sql.c_str());
+  if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
+  PQclear(res);
+  codecs::copy_text::copy_text_parser parser(task.relation);
+  const std::size_t columns = task.relation->columns.size();
+  auto fresh_batch = [&] {  // sized for a message's rows: no growth while it fills
+    auto b = std::make_shared<change_batch>();
+    b->events.reserve(settings.rows_per_message);
+    b->values.reserve(settings.rows_per_message * columns);
+    b->keep(task.relation);
+    return b;
+  };
+  auto batch = fresh_batch();
+  for (;;) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn, &buf, 0);
+    if (n == -1) break;
+    if (n < 0) throw pg_error("COPY of " + task.table_sql + " failed: " + last_error(conn), "");
+    auto err = parser.feed(std::string_view(buf, static_cast<std::size_t>(n)), *batch);
+    PQfreemem(buf);
+    if (err) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+    if (batch->events.size() >= settings.rows_per_message) {
+      self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false, {}});
+      batch = fresh_batch();
+    }
+  }
+  pg_connection::check_result(conn, PQgetResult(conn));
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  if (auto err = parser.finish()) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+  connection.exec("COMMIT");
+  self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true, std::move(*snapshot)});
+  return parser.rows();
+}
+
+}  // namespace
+
+chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_settings settings,
+                                               watermark_actor watermark, pipeline_metrics* metrics) {
+  return {
+      [=](read_chunk_msg& msg) -> caf::result<chunk_read_msg> {
+        const auto& task = *msg.task;
+        auto started = std::chrono::steady_clock::now();
+        std::uint64_t rows = 0;
+        try {
+          if (!self->state.conn || PQstatus(self->state.conn->get()) != CONNECTION_OK)
+          {
+            self->state.conn = std::make_unique<pg_connection>(settings.conninfo);
+            self->state.conn->exec("SET synchronous_commit = on");
+          }
+          // Before L and the snapshot; an abort of an earlier try of this chunk went before it.
+          self->send(watermark, chunk_begin_msg{msg.task});
+          emit_watermark(*self->state.conn, 'L', task.watermark_id);
+          rows = copy_chunk(self, task, settings, watermark);
+          emit_watermark(*self->state.conn, 'H', task.watermark_id);
+        } catch (const std::exception& e) {
+          self->send(watermark, chunk_abort_msg{task.watermark_id});
+          self->state.conn.reset();  // a fresh connection for the retry
+          return make_pipeline_error(pipeline_errc::source_failed,
+                                     "snapshot chunk " + task.description + " of " + task.table_sql + ": " + e.what());
+        }
+        metrics->snapshot_rows_read.fetch_add(rows, std::memory_order_relaxed);
+        if (auto* progress = metrics->table(task.ref.relid)) progress->rows_read.fetch_add(rows, std::memory_order_relaxed);
+        // Throttle: this reader's share of max_rows_per_sec, then the pause between chunks.
+        auto wait = settings.chunk_pause;
+        if (settings.max_rows_per_sec > 0) {
+          auto budget = std::chrono::microseconds(rows * 1'000'000 / settings.max_rows_per_sec);
+          auto spent = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+          if (budget > spent) wait += budget - spent;
+        }
+        if (wait.count() > 0) std::this_thread::sleep_for(wait);
+        return chunk_read_msg{task.ref, rows};
+      },
+  };
+}
+
+}  // namespace pg2sr::actors

@@ -1,0 +1,33 @@
+// The pipeline's publication, kept as the configured mode says:
+//   all_tables -> created FOR ALL TABLES when missing;
+//   filtered   -> created, or altered, to publish exactly the selected tables;
+//   disabled   -> must exist already and cover the selected tables (never touched).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actors/source/pg_connection.hpp"
+#include "config/config.hpp"
+#include "engine/source/table_selection.hpp"
+
+namespace pg2sr::engine {
+
+/// What ensure_publication did, for the log.
+enum class publication_action { none, created, altered };
+
+/// Brings the publication in line with `mode`; throws std::runtime_error with the remedy
+/// when it cannot (disabled and missing or incomplete, all_tables on an existing
+/// publication that is not FOR ALL TABLES).
+publication_action ensure_publication(actors::pg_connection& conn, const std::string& name,
+                                      config::publication_mode mode, const std::vector<source_table>& tables);
+
+/// Selected tables the existing publication does not publish ("schema.table"); all of them
+/// when it does not exist.
+std::vector<std::string> tables_missing_from_publication(actors::pg_connection& conn, const std::string& name,
+                                                         const std::vector<source_table>& tables);
+
+/// Whether the publication exists.
+bool publication_exists(actors::pg_connection& conn, const std::string& name);
+
+}  // namespace pg2sr::engine
