@@ -12,13 +12,14 @@
 #include "config/config.hpp"
 #include "config/units.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/sinks/sink.hpp"
+#include "engine/sinks/target_problems.hpp"
 #include "engine/snapshot/snapshot_requests.hpp"
-#include "engine/status_file.hpp"
-#include "engine/source/table_selection.hpp"
 #include "engine/source/preflight.hpp"
 #include "engine/source/slot_commands.hpp"
+#include "engine/source/table_selection.hpp"
 #include "engine/state_dir.hpp"
-#include "engine/sinks/starrocks/starrocks_schema.hpp"
+#include "engine/status/status_file.hpp"
 
 namespace pg2sr::engine {
 
@@ -143,15 +144,15 @@ int run_check(const std::filesystem::path& config_file) {
   }
   std::vector<check_result> results{state_dir};
   for (auto& r : run_preflight(*cfg)) results.push_back(std::move(r));
-  if (cfg->sink.kind == config::sink_kind::starrocks)
-    for (auto& r : check_starrocks_tables(*cfg)) results.push_back(std::move(r));
+  for (auto& r : make_sink(*cfg)->check()) results.push_back(std::move(r));
   return print_preflight(results);
 }
 
 int run_ddl(const std::filesystem::path& config_file) {
   auto cfg = load_or_report(config_file);
   if (!cfg) return exit_config;
-  if (cfg->sink.kind != config::sink_kind::starrocks || cfg->source.kind != config::source_kind::postgres) {
+  auto target = make_sink(*cfg);
+  if (!target->takes_ddl() || cfg->source.kind != config::source_kind::postgres) {
     std::cerr << "pg2sr ddl: prints the StarRocks tables of a PostgreSQL source's selected tables; it needs "
                  "sink.kind = \"starrocks\" and source.kind = \"postgres\" (this file has \""
               << config::to_string(cfg->sink.kind) << "\" and \"" << config::to_string(cfg->source.kind) << "\")\n";
@@ -165,11 +166,9 @@ int run_ddl(const std::filesystem::path& config_file) {
       return exit_failure;
     }
     try {
-      auto tables = describe_starrocks_tables(conn, selected, *cfg);
-      std::cout << create_database_sql(cfg->sink.starrocks.database);
-      for (const auto& t : tables) std::cout << "\n" << create_table_sql(t);
+      std::cout << target->ddl(conn, selected);
       return exit_ok;
-    } catch (const starrocks_schema_error& e) {
+    } catch (const target_problems& e) {
       for (const auto& p : e.problems()) std::cerr << p << "\n";
       std::cerr << "pg2sr ddl: " << e.problems().size() << " problem(s); no DDL printed\n";
       return exit_failure;

@@ -3,6 +3,11 @@
 // different tables in parallel. Batches of snapshot rows alone touch disjoint keys: up to
 // `snapshot_loads_per_table` of them load at once (nothing else of the table meanwhile). It grants its upstream `capacity_bytes` of credit and
 // returns a batch's bytes only once every event in it is durable.
+//
+// Receives: event_batch_msg, end_of_stream_msg (watermark); link_watermark_msg (engine); tick_atom
+//   (itself).
+// Sends: load_request -> loaders (reply load_ack); progress_msg, end_of_stream_msg -> checkpoint;
+//   credit_msg -> watermark.
 #pragma once
 
 #include <chrono>

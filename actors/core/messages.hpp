@@ -24,8 +24,8 @@
 #include "actors/core/prepared_load.hpp"
 #include "actors/snapshot/snapshot_state.hpp"
 #include "codecs/pgoutput/change_event.hpp"
-#include "codecs/values/pg_snapshot.hpp"
 #include "codecs/synthetic/wal_generator.hpp"
+#include "codecs/values/pg_snapshot.hpp"
 
 namespace pg2sr::actors {
 

@@ -4,6 +4,9 @@
 //   COPY (SELECT <columns> FROM <table> WHERE <chunk>) TO STDOUT   rows -> watermark actor
 //   SELECT pg_logical_emit_message(false, 'pg2sr', 'H:<id>')      high watermark
 // Runs detached: libpq blocks.
+//
+// Receives: read_chunk_msg (chunker; reply chunk_read_msg).
+// Sends: chunk_begin_msg, chunk_rows_msg, chunk_abort_msg -> watermark.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,10 @@
 // Chunker: hands the snapshot's unfinished chunks to the pool of chunk readers, one chunk
 // per reader at a time, retries a failed chunk with backoff, reads again a chunk the
 // watermark actor found stale, and tells the watermark actor when every chunk has been read.
+//
+// Receives: add_tasks_msg (engine); chunk_released_msg (watermark); chunk_durable_msg
+//   (checkpoint); tick_atom (itself).
+// Sends: read_chunk_msg -> chunk readers (reply chunk_read_msg); snapshot_read_msg -> watermark.
 #pragma once
 
 #include <deque>

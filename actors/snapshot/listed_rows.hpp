@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <string>
 
-#include "actors/source/pg_connection.hpp"
 #include "actors/snapshot/snapshot_state.hpp"
+#include "actors/source/pg_connection.hpp"
 
 namespace pg2sr::actors {
 

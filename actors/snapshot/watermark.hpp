@@ -24,6 +24,12 @@
 // in-progress xids) with the last rows; the actor keeps the commits of the stream while a
 // window may need them, and a chunk whose snapshot missed a transaction committed before L
 // is read again.
+//
+// Receives: event_batch_msg, end_of_stream_msg (decoder); credit_msg (batcher); chunk_begin_msg,
+//   chunk_rows_msg, chunk_abort_msg (chunk readers); snapshot_read_msg (chunker);
+//   link_decoder_msg, link_source_msg, link_chunker_msg (engine).
+// Sends: event_batch_msg, end_of_stream_msg -> batcher; credit_msg -> decoder; chunk_released_msg
+//   -> chunker; stop_atom -> source (snapshot_only, once every chunk is in).
 #pragma once
 
 #include <deque>

@@ -4,6 +4,10 @@
 // bytes) lasts, holds at most `raw_window_bytes` of undecoded chunks, and grants the
 // source raw credit as it frees that window. So when the loaders are slow, the source
 // stops pulling.
+//
+// Receives: wal_chunk_msg, end_of_stream_msg (source); credit_msg (watermark); link_source_msg
+//   (engine).
+// Sends: event_batch_msg, end_of_stream_msg -> watermark; credit_msg -> source.
 #pragma once
 
 #include <deque>

@@ -8,6 +8,10 @@
 // blocks on TCP. It answers keepalives that ask for a reply at once, sends standby status
 // updates (flush = the durable LSN) every `status_interval`, and on connection loss
 // reconnects with exponential backoff, resuming from the durable LSN.
+//
+// Receives: credit_msg (decoder); durable_msg (checkpoint); stop_atom (engine, watermark);
+//   produce_atom, source_failed_msg (its reading thread).
+// Sends: wal_chunk_msg, end_of_stream_msg -> decoder.
 #pragma once
 
 #include <chrono>

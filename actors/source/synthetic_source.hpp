@@ -1,6 +1,10 @@
 // Synthetic source actor: the WAL generator feeding the decoder raw CopyData bytes, exactly
 // as the live reader will, within the credit the batcher grants. Bounded (events or time)
 // so that a load test ends by itself; optionally rate-limited.
+//
+// Receives: credit_msg (decoder); durable_msg (checkpoint); stop_atom (engine, watermark);
+//   produce_atom (itself).
+// Sends: wal_chunk_msg, end_of_stream_msg -> decoder.
 #pragma once
 
 #include <chrono>

@@ -17,7 +17,7 @@
 
 #include "codecs/synthetic/wal_generator.hpp"
 #include "config/config.hpp"
-#include "engine/synthetic_params.hpp"
+#include "engine/source/synthetic_params.hpp"
 #include "tests/support/process.hpp"
 
 using namespace pg2sr;

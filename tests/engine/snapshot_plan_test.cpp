@@ -10,8 +10,8 @@
 
 #include "actors/snapshot/listed_rows.hpp"
 #include "codecs/pgoutput/pgoutput.hpp"
-#include "engine/source/slot_commands.hpp"
 #include "engine/snapshot/snapshot_plan.hpp"
+#include "engine/source/slot_commands.hpp"
 #include "tests/support/pg_harness.hpp"
 #include "tests/support/scoped_cluster.hpp"
 

@@ -5,6 +5,9 @@
 //  "key":{"id":"1"},"values":{"id":"1","name":"x"}}
 // op is upsert, delete or truncate; values are PostgreSQL text (or null, or "\\x.." hex for
 // binary); a partial upsert (unchanged TOAST) has "partial":true and lacks those columns.
+//
+// Receives: load_request (batcher; reply load_ack).
+// Sends: nothing else.
 #pragma once
 
 #include <filesystem>

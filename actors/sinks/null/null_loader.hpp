@@ -1,6 +1,9 @@
 // Null loader: accepts every batch at once, counting rows and folding them into an
 // order-independent checksum. For load tests of everything but the target; with
 // `rows_per_sec` it takes as long as a target of that speed would (spawn it detached then).
+//
+// Receives: load_request (batcher; reply load_ack).
+// Sends: nothing else.
 #pragma once
 
 #include "actors/core/messages.hpp"

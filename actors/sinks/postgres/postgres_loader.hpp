@@ -22,6 +22,9 @@
 // Lost connections, serialization failures and deadlocks are retried (the transaction
 // either committed with its position or not at all); any other failure stops the
 // pipeline with the server's message.
+//
+// Receives: load_request (batcher; reply load_ack).
+// Sends: nothing else.
 #pragma once
 
 #include <chrono>
@@ -35,8 +38,8 @@
 #include <vector>
 
 #include "actors/core/messages.hpp"
-#include "actors/source/source_row_reader.hpp"
 #include "actors/source/pg_connection.hpp"
+#include "actors/source/source_row_reader.hpp"
 
 namespace pg2sr::actors {
 

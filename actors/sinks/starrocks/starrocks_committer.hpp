@@ -1,5 +1,8 @@
 // StarRocks committer: commits the 2PC loads the checkpoint has recorded (exactly_once),
 // retrying what the network or a busy FE makes fail. Runs detached (blocking HTTP).
+//
+// Receives: commit_prepared_msg (checkpoint; reply prepared_committed_msg).
+// Sends: nothing else.
 #pragma once
 
 #include <chrono>

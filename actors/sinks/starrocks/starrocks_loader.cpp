@@ -10,8 +10,8 @@
 #include <map>
 #include <thread>
 
-#include "actors/source/source_row_reader.hpp"
 #include "actors/sinks/starrocks/starrocks_committer.hpp"
+#include "actors/source/source_row_reader.hpp"
 #include "codecs/pgoutput/lsn.hpp"
 
 namespace pg2sr::actors {

@@ -20,6 +20,9 @@
 // interface, its label journaled before; the ack carries it to the checkpoint, which
 // records it once its rows are below the durable LSN and commits it after writing that
 // record. A restart commits recorded labels and rolls back the journal's others.
+//
+// Receives: load_request (batcher; reply load_ack).
+// Sends: nothing else.
 #pragma once
 
 #include <filesystem>
@@ -31,8 +34,8 @@
 
 #include "actors/core/messages.hpp"
 #include "actors/core/metrics.hpp"
-#include "actors/source/source_row_reader.hpp"
 #include "actors/sinks/starrocks/stream_load_client.hpp"
+#include "actors/source/source_row_reader.hpp"
 #include "codecs/starrocks/starrocks_rows.hpp"
 #include "config/config.hpp"
 

@@ -17,7 +17,7 @@ using actors::quote_literal;
 using actors::quote_qualified;
 
 postgres_target_error::postgres_target_error(std::vector<std::string> problems)
-    : std::runtime_error(problems.empty() ? "" : problems.front()), problems_(std::move(problems)) {}
+    : target_problems(problems.empty() ? "" : problems.front(), std::move(problems)) {}
 
 std::string target_where(const config::pipeline_config& cfg) {
   const auto& c = cfg.sink.postgres.connection;

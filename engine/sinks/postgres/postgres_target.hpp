@@ -12,18 +12,15 @@
 
 #include "actors/source/pg_connection.hpp"
 #include "config/config.hpp"
+#include "engine/sinks/target_problems.hpp"
 #include "engine/source/table_selection.hpp"
 
 namespace pg2sr::engine {
 
 /// Everything that keeps the pipeline from starting, one line each with its fix.
-class postgres_target_error : public std::runtime_error {
+class postgres_target_error : public target_problems {
  public:
   explicit postgres_target_error(std::vector<std::string> problems);
-  const std::vector<std::string>& problems() const { return problems_; }
-
- private:
-  std::vector<std::string> problems_;
 };
 
 /// "host:port/dbname" of the target, without credentials.

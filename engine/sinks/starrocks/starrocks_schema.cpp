@@ -292,12 +292,13 @@ const starrocks_column* starrocks_table::column(const std::string& column_name) 
 }
 
 starrocks_schema_error::starrocks_schema_error(std::vector<std::string> problems)
-    : std::runtime_error([&] {
-        std::string text = std::to_string(problems.size()) + " problem(s) with the StarRocks tables:";
-        for (const auto& p : problems) text += "\n  " + p;
-        return text;
-      }()),
-      problems_(std::move(problems)) {}
+    : target_problems(
+          [&] {
+            std::string text = std::to_string(problems.size()) + " problem(s) with the StarRocks tables:";
+            for (const auto& p : problems) text += "\n  " + p;
+            return text;
+          }(),
+          std::move(problems)) {}
 
 sr::mapping_options mapping_options_of(const config::starrocks_sink& sink) {
   sr::mapping_options options;

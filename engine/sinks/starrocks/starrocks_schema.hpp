@@ -11,6 +11,7 @@
 #include "actors/source/pg_connection.hpp"
 #include "codecs/starrocks/starrocks_types.hpp"
 #include "config/config.hpp"
+#include "engine/sinks/target_problems.hpp"
 #include "engine/source/preflight.hpp"
 #include "engine/source/table_selection.hpp"
 
@@ -45,13 +46,9 @@ struct starrocks_table {
 
 /// Every reason the selected tables cannot all be created in StarRocks (unmappable
 /// columns, clashing names...), one line each, naming table, column and type, with the fix.
-class starrocks_schema_error : public std::runtime_error {
+class starrocks_schema_error : public target_problems {
  public:
   explicit starrocks_schema_error(std::vector<std::string> problems);
-  const std::vector<std::string>& problems() const { return problems_; }
-
- private:
-  std::vector<std::string> problems_;
 };
 
 /// The mapping options of [sink] numeric_without_precision, numeric_scale, numeric_nan.

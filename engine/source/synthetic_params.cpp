@@ -1,5 +1,5 @@
 // Translation of the synthetic source's configuration into generator parameters.
-#include "engine/synthetic_params.hpp"
+#include "engine/source/synthetic_params.hpp"
 
 namespace pg2sr::engine {
 

@@ -1,5 +1,5 @@
 // status.json: written by `pg2sr run`, read by `pg2sr status`.
-#include "engine/status_file.hpp"
+#include "engine/status/status_file.hpp"
 
 #include <signal.h>
 #include <unistd.h>
