@@ -115,7 +115,8 @@ struct pipeline_actors {
   std::vector<caf::actor> all;
 };
 
-// Throws std::exception when the synthetic source's parameters cannot generate.
+// Throws std::runtime_error ("synthetic source: ...") when the synthetic source's
+// parameters cannot generate.
 source_actor spawn_source(caf::actor_system& system, const config::pipeline_config& cfg, const run_options& options,
                           std::uint64_t resume_lsn, decoder_actor decode, std::size_t max_chunk_bytes,
                           pipeline_metrics& metrics) {
@@ -133,12 +134,16 @@ source_actor spawn_source(caf::actor_system& system, const config::pipeline_conf
     return system.spawn(pg_replication_source, rs, decode, &metrics);
   }
   synthetic_settings ss;
-  ss.params = generator_params_of(cfg.source.synthetic);
-  ss.resume_lsn = resume_lsn;
   ss.max_duration = cfg.source.synthetic.max_duration;
   ss.events_per_sec = cfg.source.synthetic.events_per_sec;
   ss.max_chunk_bytes = max_chunk_bytes;
-  return system.spawn(synthetic_source, ss, decode, &metrics);
+  ss.resume_lsn = resume_lsn;
+  try {
+    ss.params = generator_params_of(cfg.source.synthetic);
+    return system.spawn(synthetic_source, ss, decode, &metrics);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("synthetic source: ") + e.what());
+  }
 }
 
 // Source -> decoder -> watermark -> batcher -> loaders -> checkpoint (-> committer), linked
@@ -325,8 +330,8 @@ int start_and_run(const config::pipeline_config& cfg, const run_options& options
   pipeline_actors p;
   try {
     p = spawn_pipeline(system, self, cfg, options, *target, st, selected, metrics);
-  } catch (const std::exception& e) {
-    spdlog::error("synthetic source: {}", e.what());
+  } catch (const std::runtime_error& e) {
+    spdlog::error("{}", e.what());
     return 2;
   }
   snapshot_reading snapshot(system, self, cfg, p, metrics);

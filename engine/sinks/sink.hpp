@@ -1,11 +1,11 @@
 // What `pg2sr run` asks of a sink, whatever it is. Each sink has a folder per layer
 // (actors/sinks/<name>/ for its loader actors, engine/sinks/<name>/ for set-up) and one
 // line in make_sink (engine/sinks/sink.cpp). The engine calls, in this order:
-//   prepare_for_synthetic_source (synthetic source only) -> settle -> prepare_target
-//   (PostgreSQL source only, before the slot) -> shape_batches -> spawn_loaders ->
-//   spawn_committer -> finish_after_snapshot (PostgreSQL source, once the snapshot is
-//   durable, and again at a clean stop) -> done_summary. `pg2sr check` asks check, and
-//   `pg2sr ddl` takes_ddl and ddl.
+//   prepare_for_synthetic_source (synthetic source only, before the state_dir is held) ->
+//   settle (first call once the run holds the state_dir) -> prepare_target (PostgreSQL
+//   source only, before the slot) -> spawn_loaders -> spawn_committer -> shape_batches ->
+//   finish_after_snapshot (PostgreSQL source, once the snapshot is durable, and again at a
+//   clean stop) -> done_summary. `pg2sr check` asks check, `pg2sr ddl` takes_ddl and ddl.
 #pragma once
 
 #include <caf/all.hpp>
@@ -63,7 +63,7 @@ class sink {
   /// Appended to the last log line of a clean stop.
   virtual std::string done_summary(const actors::pipeline_metrics& metrics) const { return ""; }
 
-  /// `pg2sr check` with a PostgreSQL source: what the sink can tell of its target before a run.
+  /// `pg2sr check`: what the sink can tell of its target before a run.
   virtual std::vector<check_result> check() const { return {}; }
 
   /// `pg2sr ddl`: whether the sink's target tables are made from DDL pg2sr prints...

@@ -116,15 +116,13 @@ bool settle_loads_in_flight(const config::pipeline_config& cfg, actors::stream_l
 class starrocks_sink final : public sink {
  public:
   explicit starrocks_sink(const config::pipeline_config& cfg)
-      : cfg_(cfg),
-        targets_(std::make_shared<actors::starrocks_targets>()),
-        journal_(std::make_shared<actors::prepared_journal>(cfg.pipeline.state_dir / "starrocks-2pc.journal")),
-        in_flight_(std::make_shared<actors::prepared_journal>(cfg.pipeline.state_dir / "starrocks-inflight.journal")) {}
+      : cfg_(cfg), targets_(std::make_shared<actors::starrocks_targets>()) {}
 
   // The 2PC loads first: a prepared transaction expires, and it is in another table than
   // any load in flight (2PC is for Duplicate Key tables).
   bool settle(actors::checkpoint_state& state, actors::checkpoint_store& store) override {
     try {
+      open_journals();
       if (state.prepared.empty() && journal_->entries().empty() && in_flight_->entries().empty()) return true;
       actors::stream_load_client client(actors::stream_load_settings_of(cfg_.sink.starrocks));
       settle_two_phase_loads(client, state, store, *journal_);
@@ -142,6 +140,7 @@ class starrocks_sink final : public sink {
 
   std::vector<actors::loader_actor> spawn_loaders(caf::actor_system& system,
                                                   actors::pipeline_metrics& metrics) override {
+    open_journals();
     const auto& sr = cfg_.sink.starrocks;
     actors::starrocks_loader_settings ls;
     ls.http = actors::stream_load_settings_of(sr);
@@ -173,6 +172,7 @@ class starrocks_sink final : public sink {
 
   std::optional<actors::committer_actor> spawn_committer(caf::actor_system& system) override {
     if (!cfg_.sink.starrocks.exactly_once) return std::nullopt;
+    open_journals();
     return system.spawn<caf::detached>(actors::starrocks_committer,
                                        actors::stream_load_settings_of(cfg_.sink.starrocks), journal_);
   }
@@ -188,6 +188,14 @@ class starrocks_sink final : public sink {
   }
 
  private:
+  // Read once the run holds the state_dir (settle comes first): another run's journals
+  // must not be read while it may still write them.
+  void open_journals() {
+    if (journal_) return;
+    journal_ = std::make_shared<actors::prepared_journal>(cfg_.pipeline.state_dir / "starrocks-2pc.journal");
+    in_flight_ = std::make_shared<actors::prepared_journal>(cfg_.pipeline.state_dir / "starrocks-inflight.journal");
+  }
+
   const config::pipeline_config& cfg_;
   std::shared_ptr<actors::starrocks_targets> targets_;
   std::shared_ptr<actors::prepared_journal> journal_;     ///< 2PC labels prepared
