@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "actors/core/durable_file.hpp"
+
 namespace pg2sr::actors {
 
 namespace sl = codecs::stream_load;
@@ -214,10 +216,7 @@ void prepared_journal::clear() {
 void prepared_journal::rewrite() {
   std::string text;
   for (const auto& e : entries_) text += journal_line(e);
-  auto tmp = file_;
-  tmp += ".tmp";
-  write_synced(tmp, O_TRUNC, text);
-  std::filesystem::rename(tmp, file_);
+  replace_file_durably(file_, text);
 }
 
 }  // namespace pg2sr::actors
