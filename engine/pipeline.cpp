@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "actors/core/batcher.hpp"
@@ -17,6 +18,7 @@
 #include "actors/snapshot/chunker.hpp"
 #include "actors/snapshot/watermark.hpp"
 #include "actors/source/decoder.hpp"
+#include "actors/source/partition_roots.hpp"
 #include "actors/source/pg_replication_source.hpp"
 #include "actors/source/synthetic_source.hpp"
 #include "codecs/pgoutput/lsn.hpp"
@@ -168,7 +170,12 @@ pipeline_actors spawn_pipeline(caf::actor_system& system, caf::scoped_actor& sel
   p.batch = system.spawn(batcher, bs, loaders, p.checkpointer, &metrics);
   p.merge = system.spawn(watermark, p.batch, cfg.snapshot.mode == config::snapshot_mode::snapshot_only);
   std::uint64_t raw_window = std::max<std::uint64_t>(64 << 10, cfg.pipeline.max_in_flight_bytes / 16);
-  p.decode = system.spawn(decoder, p.merge, &metrics, raw_window);
+  std::set<std::uint32_t> partitioned;
+  for (const auto& t : selected)
+    if (t.partitioned) partitioned.insert(t.oid);
+  codecs::pgoutput::partition_root_lookup roots;
+  if (!partitioned.empty()) roots = actors::partition_root_lookup_of(config::conninfo(cfg.source.postgres, true), partitioned);
+  p.decode = system.spawn(decoder, p.merge, &metrics, raw_window, std::move(roots));
   std::size_t max_chunk_bytes = std::min<std::uint64_t>(256 << 10, raw_window / 4);
   p.source = spawn_source(system, cfg, options, st.initial.durable_lsn, p.decode, max_chunk_bytes, metrics);
   p.all = {caf::actor_cast<caf::actor>(p.source), caf::actor_cast<caf::actor>(p.decode),

@@ -34,12 +34,17 @@ bool drain(self_ptr self) {
     auto batch = std::make_shared<change_batch>();
     batch->events.reserve(chunk->size());
     for (std::size_t i = 0; i < chunk->size(); ++i) {
-      if (auto err = st.assembler.feed((*chunk)[i], owner, *batch)) {
+      std::string problem;
+      try {
+        if (auto err = st.assembler.feed((*chunk)[i], owner, *batch)) problem = codecs::pgoutput::to_string(*err);
+      } catch (const std::exception& e) {  // the catalog lookup of a partition's root
+        problem = std::string("cannot find which table a partition belongs to: ") + e.what();
+      }
+      if (!problem.empty()) {
         self->quit(make_pipeline_error(
             pipeline_errc::decode_failed,
             "cannot decode the replication stream (read up to " +
-                codecs::format_lsn(st.metrics->source_lsn.load(std::memory_order_relaxed)) +
-                "): " + codecs::pgoutput::to_string(*err)));
+                codecs::format_lsn(st.metrics->source_lsn.load(std::memory_order_relaxed)) + "): " + problem));
         return false;
       }
     }
@@ -63,8 +68,10 @@ bool drain(self_ptr self) {
 }  // namespace
 
 decoder_actor::behavior_type decoder(self_ptr self, watermark_actor downstream, pipeline_metrics* metrics,
-                                     std::uint64_t raw_window_bytes) {
+                                     std::uint64_t raw_window_bytes,
+                                     codecs::pgoutput::partition_root_lookup partition_roots) {
   auto& st = self->state;
+  if (partition_roots) st.assembler.relations().map_partitions(std::move(partition_roots));
   st.downstream = std::move(downstream);
   st.metrics = metrics;
   st.raw_window_bytes = raw_window_bytes;

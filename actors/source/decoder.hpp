@@ -30,10 +30,12 @@ struct decoder_state {
 };
 
 /// Decodes every chunk into one event batch for `downstream`; a decoding error stops the
-/// pipeline with the byte offset and message type.
+/// pipeline with the byte offset and message type. With `partition_roots`, the changes of a
+/// partition the stream names by itself are its root's (see relation_cache::map_partitions).
 decoder_actor::behavior_type decoder(decoder_actor::stateful_pointer<decoder_state> self,
                                      watermark_actor downstream, pipeline_metrics* metrics,
-                                     std::uint64_t raw_window_bytes);
+                                     std::uint64_t raw_window_bytes,
+                                     codecs::pgoutput::partition_root_lookup partition_roots = {});
 
 /// Memory a decoded batch holds: its raw bytes, its events and values, and an estimate of
 /// the batcher's per-row bookkeeping.

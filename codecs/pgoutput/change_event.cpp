@@ -378,6 +378,9 @@ std::optional<decode_error> change_assembler::on_change(const message& msg, cons
     ev.flags = m->flags;
     for (std::uint32_t relid : m->relids) {
       const auto& rel = relations_.find(relid);
+      // A mapped partition's own TRUNCATE is not its root's (a root's lists the root too);
+      // PostgreSQL does not publish it via the root either.
+      if (rel->relid != relid) continue;
       ev.relid = relid;
       ev.relation = rel.get();
       target->events.push_back(ev);
@@ -412,7 +415,7 @@ std::optional<decode_error> change_assembler::on_change(const message& msg, cons
   if ((ev.op != change_op::delete_row && new_tuple.size() != ncols) || (ev.old_kind != 0 && old_tuple.size() != ncols))
     return semantic_error(type, "tuple column count differs from the Relation message");
 
-  ev.relid = relid;
+  ev.relid = rel->relid;  // a mapped partition's root
   ev.relation = rel.get();
   if (ev.op != change_op::delete_row) {
     ev.new_count = static_cast<std::uint32_t>(new_tuple.size());

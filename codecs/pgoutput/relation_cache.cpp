@@ -50,8 +50,22 @@ const std::shared_ptr<const relation_schema>& relation_cache::apply(const relati
     if (col.is_key) schema->key_columns.push_back(static_cast<std::uint16_t>(i));
     schema->columns.push_back(std::move(col));
   }
-  schema->version = ++last_version_;
   auto& slot = relations_[msg.relid];
+  if (auto root = lookup_ ? lookup_(msg.relid) : std::nullopt) {
+    schema->relid = root->relid;
+    schema->nspname = root->nspname;
+    schema->relname = root->relname;
+    auto& shared = root_schemas_[root->relid];
+    if (shared && shared->same_columns(*schema) && shared->replica_identity == schema->replica_identity) {
+      slot = shared;  // no new version: rows of sibling partitions batch together
+      return slot;
+    }
+    schema->version = ++last_version_;
+    shared = schema;
+    slot = std::move(schema);
+    return slot;
+  }
+  schema->version = ++last_version_;
   slot = std::move(schema);
   return slot;
 }
@@ -73,6 +87,7 @@ const type_info* relation_cache::type(std::uint32_t oid) const {
 
 void relation_cache::clear() {
   relations_.clear();
+  root_schemas_.clear();
   types_.clear();
 }
 

@@ -9,6 +9,7 @@
 #include "codecs/pgoutput/pgoutput.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,9 +57,26 @@ struct type_info {
   std::string name;
 };
 
+/// The table a partition's changes are to be named after: its partition tree's root.
+struct partition_root {
+  std::uint32_t relid = 0;
+  std::string nspname;
+  std::string relname;
+};
+
+/// The root of `relid` when `relid` is a partition whose changes belong to a selected root
+/// (the caller's catalog knows), else nothing.
+using partition_root_lookup = std::function<std::optional<partition_root>(std::uint32_t relid)>;
+
 /// relid -> latest schema; oid -> type name.
 class relation_cache {
  public:
+  /// A publication without publish_via_partition_root names a partition's changes by the
+  /// partition: from now on the Relation message of a partition that `lookup` maps is
+  /// cached under the partition's relid but names the root (relid, schema and name), so
+  /// that its changes are the root's. Partitions with the same columns share one schema.
+  void map_partitions(partition_root_lookup lookup) { lookup_ = std::move(lookup); }
+
   /// Stores the relation of an R message (replacing any earlier schema of its relid) and
   /// returns it. Type names seen in earlier Y messages are filled into its columns.
   const std::shared_ptr<const relation_schema>& apply(const relation_msg& msg);
@@ -78,6 +96,8 @@ class relation_cache {
  private:
   std::unordered_map<std::uint32_t, std::shared_ptr<const relation_schema>> relations_;
   std::unordered_map<std::uint32_t, type_info> types_;
+  partition_root_lookup lookup_;
+  std::unordered_map<std::uint32_t, std::shared_ptr<const relation_schema>> root_schemas_;  ///< latest per root
   std::uint64_t last_version_ = 0;
 };
 

@@ -202,6 +202,28 @@ check_result check_publication(const config::source_section& src, const server_f
   return ok("publication", pub);
 }
 
+// A partitioned table is one target table, named after its root: how the stream names a
+// partition's changes. Nothing to say when no selected table is partitioned.
+std::optional<check_result> check_partitions(const config::source_section& src, const server_facts& f) {
+  std::vector<std::string> roots;
+  for (const auto& t : f.tables)
+    if (t.partitioned) roots.push_back(t.qualified());
+  if (roots.empty()) return std::nullopt;
+  std::string what = std::to_string(roots.size()) + " partitioned table(s) (" + name_list(roots) +
+                     ") are each one target table, with the rows of all their partitions";
+  std::string pub = "publication " + in_quotes(src.publication);
+  if (!f.publication_exists)
+    return info("partitions", what + "; pg2sr run creates " + pub + " WITH (publish_via_partition_root = true)");
+  if (f.publication_via_root)
+    return ok("partitions", what + "; " + pub + " names their changes by the root (publish_via_partition_root)");
+  if (src.publication_mode != publication_mode::disabled)
+    return info("partitions", what + "; pg2sr run sets publish_via_partition_root = true on " + pub);
+  return info("partitions", what + "; " + pub + " names each change by its partition, which pg2sr maps to the "
+                                   "root as long as the partition is still attached when pg2sr reads the change; to "
+                                   "name the root in the stream itself: ALTER PUBLICATION " +
+                                   quote_ident(src.publication) + " SET (publish_via_partition_root = true)");
+}
+
 // Creating or altering a publication needs rights the REPLICATION attribute does not give:
 // FOR ALL TABLES needs a superuser; FOR TABLE needs CREATE on the database and ownership
 // of every table; ALTER needs ownership of the publication.
@@ -291,6 +313,7 @@ std::vector<check_result> evaluate_preflight(const config::source_section& src, 
   // Without tables the publication cannot be judged (FOR TABLE needs some); "tables" failed.
   if (!f.tables.empty() || src.publication_mode == publication_mode::all_tables)
     out.push_back(check_publication(src, f));
+  if (auto r = check_partitions(src, f)) out.push_back(std::move(*r));
   if (auto r = check_publication_rights(src, f)) out.push_back(std::move(*r));
   for (auto& r : check_slot(src, f)) out.push_back(std::move(r));
   return out;

@@ -53,6 +53,7 @@ struct server_facts {
   bool publication_exists = false;
   bool publication_all_tables = false;
   bool publication_owned = false;                 ///< the role may ALTER it
+  bool publication_via_root = false;              ///< publish_via_partition_root
   std::vector<std::string> unpublished;           ///< selected tables it does not publish
   std::vector<std::string> published_unselected;  ///< tables it publishes that are not selected
   bool may_create_in_database = false;            ///< CREATE on the database

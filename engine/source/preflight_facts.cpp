@@ -77,13 +77,12 @@ void read_publication(pg_connection& conn, const std::string& name, server_facts
   if (!f.publication_exists) return;
   f.publication_all_tables = *pub[0][0] == "true";
   f.publication_owned = *pub[0][1] == "true";
+  f.publication_via_root = publishes_via_root(conn, name);
   f.unpublished = tables_missing_from_publication(conn, name, f.tables);
   std::set<std::string> selected;
   for (const auto& t : f.tables) selected.insert(t.qualified());
-  for (auto& r : conn.query("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 "
-                            "ORDER BY 1",
-                            {name}))
-    if (!selected.count(*r[0])) f.published_unselected.push_back(*r[0]);
+  for (const auto& t : published_tables(conn, name))
+    if (!selected.count(t)) f.published_unselected.push_back(t);
 }
 
 // What pg2sr run does first: a replication=database connection and IDENTIFY_SYSTEM

@@ -2,8 +2,12 @@
 //   all_tables -> created FOR ALL TABLES when missing;
 //   filtered   -> created, or altered, to publish exactly the selected tables;
 //   disabled   -> must exist already and cover the selected tables (never touched).
+// pg2sr creates it WITH (publish_via_partition_root = true) and switches an existing one
+// (all_tables, filtered) that must publish a partitioned table: a partition's changes then
+// name the root, the one table pg2sr keeps for the tree.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,12 @@ publication_action ensure_publication(actors::pg_connection& conn, const std::st
 /// when it does not exist.
 std::vector<std::string> tables_missing_from_publication(actors::pg_connection& conn, const std::string& name,
                                                          const std::vector<source_table>& tables);
+
+/// The tables the publication publishes ("schema.table"), a partition counted as its root.
+std::set<std::string> published_tables(actors::pg_connection& conn, const std::string& name);
+
+/// Whether the publication names a partition's changes by its root (false when missing).
+bool publishes_via_root(actors::pg_connection& conn, const std::string& name);
 
 /// Whether the publication exists.
 bool publication_exists(actors::pg_connection& conn, const std::string& name);

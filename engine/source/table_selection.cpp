@@ -21,7 +21,7 @@ std::vector<source_table> select_tables(actors::pg_connection& conn, const confi
   auto rows = conn.query(
       "SELECT n.nspname, c.relname, c.oid::text, "
       "       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)::text, "
-      "       c.relreplident::text "
+      "       c.relreplident::text, (c.relkind = 'p')::text "
       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
       "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
       "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
@@ -35,6 +35,7 @@ std::vector<source_table> select_tables(actors::pg_connection& conn, const confi
     t.oid = static_cast<std::uint32_t>(std::stoul(*r[2]));
     t.has_primary_key = *r[3] == "true";
     t.replica_identity = (*r[4])[0];
+    t.partitioned = *r[5] == "true";
     out.push_back(std::move(t));
   }
   return out;

@@ -16,6 +16,7 @@ struct source_table {
   std::uint32_t oid = 0;
   bool has_primary_key = false;
   char replica_identity = 'd';  ///< d(efault), n(othing), f(ull), i(ndex)
+  bool partitioned = false;     ///< the root of a partition tree: its partitions are its rows
   std::string qualified() const { return schema + "." + name; }
   /// Updates and deletes of a published table fail on the source without a usable identity.
   bool updatable_when_published() const {
@@ -27,7 +28,8 @@ struct source_table {
 bool table_selected(const config::tables_section& rules, const std::string& qualified_name);
 
 /// The ordinary and partitioned user tables (no system schemas) that `rules` select,
-/// sorted by schema and name.
+/// sorted by schema and name. A partition is never a table of its own: its rows are its
+/// root's (a partition the regexes match is read through its root, if that is selected).
 std::vector<source_table> select_tables(actors::pg_connection& conn, const config::tables_section& rules);
 
 }  // namespace pg2sr::engine

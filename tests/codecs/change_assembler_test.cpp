@@ -271,6 +271,44 @@ BOOST_AUTO_TEST_CASE(assemble_relation_overwrite_mid_stream_keeps_old_schema_ali
   BOOST_TEST(err->detail == "tuple column count differs from the Relation message");
 }
 
+// Without publish_via_partition_root the stream names each partition: mapped, their changes
+// are the root's, sibling partitions of one shape share one schema (no batch cut between
+// them), and a partition's own TRUNCATE is not the root's.
+BOOST_AUTO_TEST_CASE(assemble_names_a_mapped_partitions_changes_by_its_root) {
+  feeder f;
+  std::vector<std::uint32_t> asked;
+  f.a.relations().map_partitions([&](std::uint32_t relid) -> std::optional<partition_root> {
+    asked.push_back(relid);
+    if (relid == 21 || relid == 22) return partition_root{20, "sales", "events"};
+    return std::nullopt;
+  });
+  f.ok(relation(21, {"a"}));
+  f.ok(relation(22, {"a"}));
+  f.ok(relation(30, {"a"}));
+  f.ok(begin(0x200, 5));
+  f.ok(insert(21, {"1", "x"}));
+  f.ok(insert(22, {"2", "y"}));
+  f.ok(insert(30, {"3", "z"}));
+  f.ok(bytes().ch('T').u32(1).u8(0).u32(22));  // TRUNCATE of one partition
+  f.ok(relation(20, {"a"}));                   // the root is sent when TRUNCATE names it
+  f.ok(bytes().ch('T').u32(3).u8(0).u32(20).u32(21).u32(22));  // TRUNCATE of the root
+  f.ok(commit(0x200, 0x210));
+  BOOST_TEST((asked == std::vector<std::uint32_t>{21, 22, 30, 20}));
+  BOOST_TEST(f.ops() == "begin insert insert insert truncate commit");
+  BOOST_TEST(f.out.events[4].relid == 20u);
+  const auto& e = f.out.events;
+  BOOST_TEST(e[1].relid == 20u);
+  BOOST_TEST(e[1].relation->qualified_name() == "sales.events");
+  BOOST_TEST(e[2].relid == 20u);
+  BOOST_TEST(e[1].relation == e[2].relation);
+  BOOST_TEST(e[3].relid == 30u);
+  BOOST_TEST(e[3].relation->qualified_name() == "public.t30");
+  // A partition of another shape (ATTACHed with other columns) gets a schema of its own.
+  f.ok(relation(22, {"a", "b"}));
+  BOOST_TEST(f.a.relations().find(22) != f.a.relations().find(21));
+  BOOST_TEST(f.a.relations().find(22)->relid == 20u);
+}
+
 BOOST_AUTO_TEST_CASE(assemble_rejects_change_for_unknown_relation) {
   feeder f;
   f.ok(begin(0x200, 5));

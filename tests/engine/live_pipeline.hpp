@@ -73,6 +73,7 @@ class live_pipeline {
   std::string log() const;
   const std::filesystem::path& dir() const { return dir_; }
   std::string slot() const { return slot_; }
+  const std::string& dbname() const { return dbname_; }
 
  private:
   std::string name_;

@@ -298,6 +298,33 @@ BOOST_AUTO_TEST_CASE(filtered_and_all_tables_say_what_run_will_do_or_fail) {
   BOOST_TEST(has(r, "publication", info, {"does not exist: pg2sr run creates it FOR ALL TABLES"}), dump(r));
 }
 
+// A partitioned table is one target table; what the publication does with its partitions'
+// changes decides whether pg2sr maps them. Its partitions are not tables of their own.
+BOOST_AUTO_TEST_CASE(partitioned_tables_say_how_their_partitions_are_streamed) {
+  auto db = fresh_source_database("pg2sr_pf_parts");
+  sql(db, "CREATE TABLE ev (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);"
+          "CREATE TABLE ev_1 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"
+          "CREATE TABLE ev_2 PARTITION OF ev FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');"
+          "CREATE PUBLICATION by_leaf FOR TABLE ev; CREATE PUBLICATION by_root FOR TABLE ev "
+          "WITH (publish_via_partition_root = true)");
+  auto port = cluster().port;
+  auto r = preflight_of(source_toml(port, "pg2sr_pf_parts", "pf_parts", "by_leaf", "publication_mode = \"disabled\""));
+  BOOST_TEST(has(r, "publication", ok, {"publishes all 1 selected table(s)"}), dump(r));
+  BOOST_TEST(has(r, "partitions", info, {"1 partitioned table(s) (public.ev)", "names each change by its partition",
+                                          "pg2sr maps to the root",
+                                          "ALTER PUBLICATION \"by_leaf\" SET (publish_via_partition_root = true)"}),
+             dump(r));
+  r = preflight_of(source_toml(port, "pg2sr_pf_parts", "pf_parts", "by_root", "publication_mode = \"disabled\""));
+  BOOST_TEST(has(r, "partitions", ok, {"names their changes by the root"}), dump(r));
+  r = preflight_of(source_toml(port, "pg2sr_pf_parts", "pf_parts", "by_leaf"));
+  BOOST_TEST(has(r, "publication", ok, {"publishes exactly the 1 selected table(s)"}), dump(r));
+  BOOST_TEST(has(r, "partitions", info, {"pg2sr run sets publish_via_partition_root = true"}), dump(r));
+  r = preflight_of(source_toml(port, "pg2sr_pf_parts", "pf_parts", "new_pub"));
+  BOOST_TEST(has(r, "partitions", info, {"creates publication \"new_pub\" WITH (publish_via_partition_root = true)"}),
+             dump(r));
+  BOOST_TEST(has(r, "tables", ok, {"1 of 1 user table(s) selected"}), dump(r));  // not its partitions
+}
+
 BOOST_AUTO_TEST_CASE(slot_with_another_plugin_fails) {
   auto db = fresh_source_database("pg2sr_pf_plugin");
   sql(db, "CREATE TABLE a (id int PRIMARY KEY)");
