@@ -26,6 +26,7 @@
 #include "engine/sinks/sink.hpp"
 #include "engine/snapshot/snapshot_requests.hpp"
 #include "engine/snapshot/snapshot_tasks.hpp"
+#include "engine/source/partition_watch.hpp"
 #include "engine/source/postgres_source.hpp"
 #include "engine/state_dir.hpp"
 #include "engine/status/status_line.hpp"
@@ -218,8 +219,32 @@ class snapshot_reading {
     for (auto& r : readers) p_.all.push_back(caf::actor_cast<caf::actor>(r));
   }
 
+  // The chunks of partitions attached or detached since the last look, into the plan and read.
+  void follow_partitions(partition_watch& watch) {
+    std::vector<partition_jobs> changed;
+    try {
+      changed = watch.check();
+      if (watch_failing_) spdlog::info("partitions: read again");
+      watch_failing_ = false;
+    } catch (const std::exception& e) {
+      if (!watch_failing_) spdlog::warn("partitions: cannot read which partitions the tables have ({}); trying again", e.what());
+      watch_failing_ = true;
+      return;
+    }
+    for (auto& jobs : changed) {
+      std::size_t chunks = jobs.plan.table.chunks.size();
+      if (auto* progress = metrics_.table(jobs.plan.table.relid)) {
+        progress->chunks_total += chunks;
+        for (const auto& c : jobs.plan.table.chunks) progress->estimated_rows += c.estimated_rows;
+      }
+      metrics_.snapshot_chunks_total.fetch_add(chunks);
+      self_->send(p_.checkpointer, std::move(jobs.plan));
+      if (!jobs.tasks.empty()) read(std::move(jobs.tasks));
+    }
+  }
+
   // Plans each requested table anew, lets the checkpoint replace its plan, reads its chunks.
-  void take_requests(const std::vector<source_table>& selected) {
+  void take_requests(const std::vector<source_table>& selected, partition_watch& partitions) {
     for (const auto& name : take_snapshot_requests(cfg_.pipeline.state_dir)) {
       auto table = std::find_if(selected.begin(), selected.end(), [&](const auto& t) { return t.qualified() == name; });
       auto* progress = table == selected.end() ? nullptr : metrics_.table(table->oid);
@@ -236,6 +261,7 @@ class snapshot_reading {
         std::vector<chunk_task_ptr> tasks;
         auto plan = plan_table_again(cfg_, conn, *table, tasks);
         progress->chunks_total = plan.chunks.size();
+        partitions.replanned(table->oid, plan.chunks.size());
         progress->estimated_rows = 0;
         for (const auto& c : plan.chunks) progress->estimated_rows += c.estimated_rows;
         progress->chunks_done = 0;
@@ -257,12 +283,14 @@ class snapshot_reading {
   pipeline_actors& p_;
   pipeline_metrics& metrics_;
   std::optional<chunker_actor> chunks_;
+  bool watch_failing_ = false;
 };
 
 // Until the pipeline is done or an actor fails: once a second, snapshot requests, the
 // target's after-snapshot work and the status line. Returns the exit code.
 int run_until_done(caf::scoped_actor& self, const config::pipeline_config& cfg, sink& target, pipeline_actors& p,
-                   const std::vector<source_table>& selected, pipeline_metrics& metrics, snapshot_reading& snapshot) {
+                   const std::vector<source_table>& selected, pipeline_metrics& metrics, snapshot_reading& snapshot,
+                   partition_watch& partitions) {
   bool postgres_source = cfg.source.kind == config::source_kind::postgres;
   bool take_requests = postgres_source && cfg.snapshot.mode != config::snapshot_mode::snapshot_only;
   auto started = std::chrono::steady_clock::now();
@@ -287,7 +315,8 @@ int run_until_done(caf::scoped_actor& self, const config::pipeline_config& cfg, 
         exit_code = 1;
       },
       caf::after(std::chrono::seconds(1)) >> [&] {
-        if (take_requests) snapshot.take_requests(selected);
+        if (take_requests) snapshot.take_requests(selected, partitions);
+        if (take_requests && !partitions.empty()) snapshot.follow_partitions(partitions);
         finish_target_after_snapshot();
         if (std::chrono::steady_clock::now() >= next_status) {
           status.log();
@@ -361,7 +390,8 @@ int start_and_run(const config::pipeline_config& cfg, const run_options& options
   });
   spdlog::info("pipeline {}: {} source -> {} sink, capacity {}", cfg.pipeline.name, config::to_string(cfg.source.kind),
                config::to_string(cfg.sink.kind), config::format_size(cfg.pipeline.max_in_flight_bytes));
-  return run_until_done(self, cfg, *target, p, selected, metrics, snapshot);
+  partition_watch partitions(cfg, selected, st.initial.snapshot);
+  return run_until_done(self, cfg, *target, p, selected, metrics, snapshot, partitions);
 }
 
 }  // namespace

@@ -65,8 +65,14 @@ void commit_recorded(self_ptr self) {
 void mark_chunk_done(self_ptr self, const chunk_ref& ref) {
   auto& st = self->state;
   auto* table = st.persisted.snapshot.find(ref.relid);
-  if (!table || ref.index >= table->chunks.size() || table->chunks[ref.index].done) return;
-  table->chunks[ref.index].done = true;
+  if (!table) return;
+  // By index (a plan's chunks are numbered by position; chunks added later continue it).
+  auto& chunks = table->chunks;
+  auto chunk = ref.index < chunks.size() && chunks[ref.index].index == ref.index
+                   ? chunks.begin() + ref.index
+                   : std::find_if(chunks.begin(), chunks.end(), [&](const auto& c) { return c.index == ref.index; });
+  if (chunk == chunks.end() || chunk->done) return;
+  chunk->done = true;
   st.dirty = true;
   st.metrics->snapshot_chunks_done.fetch_add(1, std::memory_order_relaxed);
   if (auto* progress = st.metrics->table(ref.relid)) progress->chunks_done.fetch_add(1, std::memory_order_relaxed);
@@ -149,6 +155,20 @@ checkpoint_actor::behavior_type checkpoint(self_ptr self, std::shared_ptr<checkp
         auto* existing = self->state.persisted.snapshot.find(replan.table.relid);
         if (existing) *existing = std::move(replan.table);
         else tables.push_back(std::move(replan.table));
+        self->state.dirty = true;
+      },
+      [=](partition_jobs_msg& jobs) {
+        auto& snapshot = self->state.persisted.snapshot;
+        const auto root = jobs.table.relid;
+        if (auto* existing = snapshot.find(root)) {
+          existing->chunks.insert(existing->chunks.end(), jobs.table.chunks.begin(), jobs.table.chunks.end());
+          // Read with the columns as they are now, the chunks of the plan not done yet too.
+          existing->select_list = jobs.table.select_list;
+          existing->columns = jobs.table.columns;
+        }
+        else if (!jobs.table.chunks.empty())
+          snapshot.tables.push_back(std::move(jobs.table));
+        snapshot.partition_leaves[root] = std::move(jobs.leaves);
         self->state.dirty = true;
       },
       [=](tick_atom) {

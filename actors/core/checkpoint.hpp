@@ -11,7 +11,7 @@
 // load not recorded, and a load is recorded only once its transactions have ended and every
 // chunk it holds rows of has been handed over whole, with the loads before it.
 //
-// Receives: progress_msg, end_of_stream_msg (batcher); replan_table_msg, link_source_msg,
+// Receives: progress_msg, end_of_stream_msg (batcher); replan_table_msg, partition_jobs_msg, link_source_msg,
 //   link_committer_msg, link_chunker_msg (engine); tick_atom (itself).
 // Sends: durable_msg -> source; chunk_durable_msg -> chunker; commit_prepared_msg -> committer
 //   (reply prepared_committed_msg); pipeline_done_msg -> engine.

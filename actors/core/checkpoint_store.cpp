@@ -48,10 +48,16 @@ std::optional<checkpoint_state> checkpoint_store::load() const {
           c.description = jc.value("description", "");
           c.estimated_rows = jc.value("estimated_rows", std::uint64_t{0});
           c.done = jc.at("done").get<bool>();
+          c.source_relid = jc.value("source_relid", std::uint32_t{0});
+          c.deletes = jc.value("deletes", false);
           t.chunks.push_back(std::move(c));
         }
         s.snapshot.tables.push_back(std::move(t));
       }
+      auto partitions = j.at("snapshot").value("partition_leaves", nlohmann::json::object());
+      for (const auto& [root, leaves] : partitions.items())
+        s.snapshot.partition_leaves[static_cast<std::uint32_t>(std::stoul(root))] =
+            leaves.get<std::vector<std::uint32_t>>();
     }
     if (j.contains("prepared"))
       for (const auto& jp : j.at("prepared")) {
@@ -71,13 +77,16 @@ void checkpoint_store::save(const checkpoint_state& state) const {
   std::filesystem::create_directories(dir_);
   nlohmann::json j{{"version", 1}, {"durable_lsn", codecs::format_lsn(state.durable_lsn)},
                    {"source_id", state.source_id}};
-  if (!state.snapshot.tables.empty()) {
+  if (!state.snapshot.tables.empty() || !state.snapshot.partition_leaves.empty()) {
     nlohmann::json tables = nlohmann::json::array();
     for (const auto& t : state.snapshot.tables) {
       nlohmann::json chunks = nlohmann::json::array();
-      for (const auto& c : t.chunks)
+      for (const auto& c : t.chunks) {
         chunks.push_back({{"index", c.index}, {"predicate", c.predicate}, {"description", c.description},
                           {"estimated_rows", c.estimated_rows}, {"done", c.done}});
+        if (c.source_relid != 0) chunks.back()["source_relid"] = c.source_relid;
+        if (c.deletes) chunks.back()["deletes"] = true;
+      }
       tables.push_back({{"relid", t.relid}, {"schema", t.schema}, {"name", t.name}, {"select_list", t.select_list},
                         {"columns", t.columns}, {"key_columns", t.key_columns}, {"key_source", t.key_source},
                         {"chunks", chunks}});
@@ -85,6 +94,11 @@ void checkpoint_store::save(const checkpoint_state& state) const {
       if (t.rows_listed) tables.back()["rows_listed"] = true;
     }
     j["snapshot"] = {{"tables", tables}};
+    if (!state.snapshot.partition_leaves.empty()) {
+      nlohmann::json leaves = nlohmann::json::object();
+      for (const auto& [root, l] : state.snapshot.partition_leaves) leaves[std::to_string(root)] = l;
+      j["snapshot"]["partition_leaves"] = leaves;
+    }
   }
   if (!state.prepared.empty()) {
     nlohmann::json prepared = nlohmann::json::array();

@@ -129,12 +129,19 @@ struct chunk_task {
   /// inserts are never among the chunk's, so an insert in the window is another row, even
   /// when identical to some of them.
   bool rows_predate_stream = false;
+  /// The rows read are to be deleted from the target (a detached partition's), not loaded.
+  bool deletes = false;
+  /// Read from this relation (by oid: a detached partition, maybe renamed since) instead of
+  /// `table_sql`, which then names the partitioned table it left; 0: none.
+  std::uint32_t source_relid = 0;
   /// With rows_predate_stream: the file listing the row versions the chunk reads
   /// (actors/snapshot/listed_rows.hpp); "" for a checkpoint of an earlier pg2sr, whose predicate
   /// selects them by xmin.
   std::string listed_rows;
 };
 using chunk_task_ptr = std::shared_ptr<const chunk_task>;
+/// What a `deletes` chunk calls the relation it reads, for its predicate to name.
+inline constexpr const char* detached_alias = "detached";
 
 /// chunker -> chunk reader; the reader replies chunk_read_msg (or an error).
 struct read_chunk_msg {
@@ -175,6 +182,13 @@ struct add_tasks_msg {
 /// engine -> checkpoint: a table's new snapshot plan replaces its old one (ad-hoc snapshot).
 struct replan_table_msg {
   snapshot_table_state table;
+};
+/// engine -> checkpoint: a partitioned table's partitions changed: `table.chunks` are
+/// appended to its plan (the plan is `table` when it has none), and `leaves` are its
+/// partitions from now on.
+struct partition_jobs_msg {
+  snapshot_table_state table;
+  std::vector<std::uint32_t> leaves;
 };
 
 /// watermark -> chunker: a chunk's rows were dropped unreleased (stale, or incomplete at
@@ -276,7 +290,8 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_a
 
 using checkpoint_actor = caf::typed_actor<caf::reacts_to<progress_msg>, caf::reacts_to<end_of_stream_msg>,
                                           caf::reacts_to<link_source_msg>, caf::reacts_to<tick_atom>,
-                                          caf::reacts_to<replan_table_msg>, caf::reacts_to<link_committer_msg>,
+                                          caf::reacts_to<replan_table_msg>, caf::reacts_to<partition_jobs_msg>,
+                                          caf::reacts_to<link_committer_msg>,
                                           caf::reacts_to<link_chunker_msg>>;
 
 }  // namespace pg2sr::actors
@@ -305,6 +320,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_released_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::chunk_durable_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::add_tasks_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::replan_table_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::partition_jobs_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_chunker_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_decoder_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pg2sr::actors::link_watermark_msg)

@@ -1,7 +1,10 @@
 // Chunk reader: watermark, COPY, watermark; rows streamed to the watermark actor.
 #include "actors/snapshot/chunk_reader.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "actors/snapshot/listed_rows.hpp"
@@ -47,8 +50,34 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
                      "");
     where = "(" + where + " AND " + listed_rows_condition(connection, *listed) + ")";
   }
+  std::string from = task.table_sql, select_list = task.select_list;
+  if (task.source_relid != 0) {
+    // By oid, in this transaction's snapshot: a detached partition may be renamed or moved.
+    auto name = connection.query(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::int8::oid",
+        {std::to_string(task.source_relid)});
+    if (name.empty()) {
+      spdlog::error("snapshot chunk {} of {}: that table (oid {}) no longer exists, so its rows cannot be {} the "
+                    "target; see to them in the target by hand",
+                    task.description, task.table_sql, task.source_relid, task.deletes ? "deleted from" : "read into");
+      where = "false";
+    } else {
+      from = *name[0][0];
+      // The table's columns by name; NULL for one added to the table after the detach.
+      std::set<std::string> has;
+      for (const auto& r : connection.query("SELECT attname FROM pg_attribute WHERE attrelid = $1::int8::oid AND "
+                                            "attnum > 0 AND NOT attisdropped",
+                                            {std::to_string(task.source_relid)}))
+        has.insert(*r[0]);
+      select_list.clear();
+      for (const auto& c : task.relation->columns)
+        select_list += (select_list.empty() ? "" : ", ") + (has.count(c.name) ? quote_ident(c.name) : std::string("NULL"));
+    }
+    from += " AS " + quote_ident(detached_alias);
+  }
   PGconn* conn = connection.get();
-  std::string sql = "COPY (SELECT " + task.select_list + " FROM " + task.table_sql + " WHERE " + where + ") TO STDOUT";
+  std::string sql = "COPY (SELECT " + select_list + " FROM " + from + " WHERE " + where + ") TO STDOUT";
   PGresult* res = PQexec(conn, sql.c_str());
   if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
   PQclear(res);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ struct snapshot_chunk_state {
   std::string description;  ///< for logs, e.g. [1, 50001)
   std::uint64_t estimated_rows = 0;
   bool done = false;        ///< its rows are durable in the target
+  /// Read from this relation instead of the table: a partition detached from a partitioned
+  /// table, by oid since it may be renamed or moved meanwhile. 0 reads the table.
+  std::uint32_t source_relid = 0;
+  /// The rows read are deleted from the target (a detached partition's rows), not loaded.
+  bool deletes = false;
 };
 
 struct snapshot_table_state {
@@ -38,6 +44,10 @@ struct snapshot_table_state {
 
 struct snapshot_state {
   std::vector<snapshot_table_state> tables;
+  /// Of each selected partitioned table: its leaf partitions (relids, sorted) as the target
+  /// holds them, i.e. once the chunks that load an attached one's rows and delete a
+  /// detached one's are planned (engine/source/partition_watch.hpp).
+  std::map<std::uint32_t, std::vector<std::uint32_t>> partition_leaves;
   bool complete() const;
   std::size_t chunks_total() const;
   std::size_t chunks_done() const;

@@ -148,6 +148,7 @@ void mark_dirty(watermark_state& st, const change_batch& batch, const change_eve
 
 // The rows the window left partial, completed from the chunk's rows: whole rows as of H.
 std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_window& w) {
+  if (w.task->deletes) return nullptr;  // its rows are not the table's: they complete nothing
   std::vector<const changed_row*> partial;
   for (const auto& [key, row] : w.changed)
     if (!row.whole) partial.push_back(&row);
@@ -205,6 +206,18 @@ std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_wi
   return out;
 }
 
+// Chunk rows (inserts of whole rows) -> deletes whose old tuple is the whole row.
+void as_deletes(change_batch& rows) {
+  for (auto& e : rows.events) {
+    e.op = change_op::delete_row;
+    e.old_kind = 'O';
+    e.old_begin = e.new_begin;
+    e.old_count = e.new_count;
+    e.new_count = 0;
+    e.flags = 0;
+  }
+}
+
 void stop_if_done(self_ptr self) {
   auto& st = self->state;
   if (st.stop_when_snapshot_done && st.snapshot_read && st.windows.empty() && st.rereads.empty() &&
@@ -222,6 +235,13 @@ std::string stale_reason(const watermark_state& st, const chunk_window& w) {
   if (auto xid = st.commits.missed_by(w.snapshot, w.low_lsn))
     return "transaction " + std::to_string(*xid) +
            " committed before the low watermark but was not yet visible to the chunk's snapshot";
+  // A detached partition's rows may still be among those of a chunk of its table opened
+  // before this one (its snapshot older than the detach): released later, they would be
+  // loaded again after these deletes.
+  if (w.task->deletes)
+    for (const auto& [id, other] : st.windows)
+      if (other.open && other.task->ref.relid == w.task->ref.relid && other.low_lsn < w.low_lsn)
+        return "chunk " + other.task->description + " of the table, opened before it, is still open";
   return {};
 }
 
@@ -280,10 +300,17 @@ void release(self_ptr self, const std::string& id) {
                   w.task->description, w.task->table_sql, completed->events.size());
     w.rows.push_back(std::move(completed));
   }
+  // A detached partition's rows, minus the keys the stream wrote meanwhile, leave the
+  // target as deletes, loaded like the stream's changes (not as snapshot rows, which a
+  // target may append unconditionally).
+  if (w.task->deletes)
+    for (auto& rows : w.rows) as_deletes(*rows);
+  std::optional<chunk_ref> snapshot_rows_of;
+  if (!w.task->deletes) snapshot_rows_of = w.task->ref;
   for (std::size_t b = 0; b < w.rows.size(); ++b) {
     bool last = b + 1 == w.rows.size();
     forward(self, w.rows[b], 0, w.rows[b]->events.size(), 0, last ? std::optional<chunk_ref>(w.task->ref) : std::nullopt,
-            w.task->ref);
+            snapshot_rows_of);
   }
   if (w.rows.empty()) forward(self, std::make_shared<change_batch>(), 0, 0, 0, w.task->ref);
   spdlog::debug("snapshot chunk {} of {}: {} rows released, {} changed meanwhile (the stream has them)",

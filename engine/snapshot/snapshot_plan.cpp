@@ -224,19 +224,27 @@ std::vector<planned_chunk> ctid_chunks(actors::pg_connection& conn, const std::s
   return out;
 }
 
-snapshot_table_plan plan(actors::pg_connection& conn, const source_table& table, const std::string& key_column_override,
-                         std::uint64_t chunk_rows) {
-  snapshot_table_plan p;
+// The columns and key of `table` into `p`; the relation as pgoutput would describe it.
+std::shared_ptr<codecs::pgoutput::relation_schema> shape(actors::pg_connection& conn, const source_table& table,
+                                                         const std::string& key_column_override,
+                                                         snapshot_table_plan& p) {
   p.relid = table.oid;
   p.schema = table.schema;
   p.name = table.name;
-  read_transaction tx(conn);
   p.key_columns = key_column_override.empty() ? primary_key_columns(conn, table.oid)
                                               : std::vector<std::string>{key_column_override};
   p.key_source = !key_column_override.empty() ? "key_column" : p.key_columns.empty() ? "ctid" : "primary key";
   auto relation = relation_from_catalog(conn, table.oid, p.key_columns);  // also checks the key columns
   for (const auto& c : relation->columns) p.columns.push_back(c.name);
   p.select_list = join(quoted(p.columns), ", ");
+  return relation;
+}
+
+snapshot_table_plan plan(actors::pg_connection& conn, const source_table& table, const std::string& key_column_override,
+                         std::uint64_t chunk_rows) {
+  snapshot_table_plan p;
+  read_transaction tx(conn);
+  auto relation = shape(conn, table, key_column_override, p);
 
   auto qualified = actors::quote_qualified(table.schema, table.name);
   if (p.key_columns.empty()) {
@@ -263,6 +271,19 @@ snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& 
   } catch (const actors::pg_error& e) {
     throw actors::pg_error("planning the snapshot of " + table.qualified() + ": " + e.what(), e.sqlstate());
   }
+}
+
+snapshot_table_plan plan_table_shape(actors::pg_connection& conn, const source_table& table,
+                                     const std::string& key_column_override) {
+  snapshot_table_plan p;
+  try {
+    read_transaction tx(conn);
+    shape(conn, table, key_column_override, p);
+    tx.commit();
+  } catch (const actors::pg_error& e) {
+    throw actors::pg_error("reading the columns of " + table.qualified() + ": " + e.what(), e.sqlstate());
+  }
+  return p;
 }
 
 std::uint64_t list_rows_before_slot(actors::pg_connection& exported, const snapshot_table_plan& plan,

@@ -45,6 +45,10 @@ struct snapshot_table_plan {
 snapshot_table_plan plan_table(actors::pg_connection& conn, const source_table& table,
                                const std::string& key_column_override, std::uint64_t chunk_rows);
 
+/// plan_table without chunks (nor counting rows): the columns and the key.
+snapshot_table_plan plan_table_shape(actors::pg_connection& conn, const source_table& table,
+                                     const std::string& key_column_override);
+
 /// For a keyless table planned with a new slot: lists, chunk by chunk, the row versions
 /// `exported` sees (a transaction on the slot's exported snapshot: the rows the slot will
 /// not stream) into actors::listed_rows_file(dir, plan.relid, chunk), each file durable.

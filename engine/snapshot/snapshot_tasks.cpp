@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <ctime>
 #include <optional>
 #include <random>
@@ -40,9 +41,8 @@ namespace {
 // Plans every selected table not in the plan yet (all of them on a first start; a table
 // added to the selection later is snapshotted on the next start).
 // `exported`: a transaction on the snapshot of a slot created by this start (null otherwise).
-snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t,
-                              actors::pg_connection* exported) {
-  auto plan = plan_table(conn, t, key_column_override(cfg, t), cfg.snapshot.chunk_rows);
+// A plan's table, columns and key, without chunks.
+snapshot_table_state state_of(const snapshot_table_plan& plan) {
   snapshot_table_state ts;
   ts.relid = plan.relid;
   ts.schema = plan.schema;
@@ -52,6 +52,13 @@ snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_con
   // Without a key, rows are matched by all their columns (REPLICA IDENTITY FULL).
   ts.key_columns = plan.key_columns.empty() ? plan.columns : plan.key_columns;
   ts.key_source = plan.key_source;
+  return ts;
+}
+
+snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_connection& conn, const source_table& t,
+                              actors::pg_connection* exported) {
+  auto plan = plan_table(conn, t, key_column_override(cfg, t), cfg.snapshot.chunk_rows);
+  snapshot_table_state ts = state_of(plan);
   // A keyless row the stream brings would be loaded twice (nothing to replace it by), so
   // the chunks read only the rows older than the stream. A table planned later joins a
   // stream that may have passed its rows by: it reads them all.
@@ -88,6 +95,8 @@ void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t,
       auto task = std::make_shared<chunk_task>();
       task->ref = {t.relid, c.index};
       task->table_sql = actors::quote_qualified(t.schema, t.name);
+      task->source_relid = c.source_relid;
+      task->deletes = c.deletes;
       task->select_list = t.select_list;
       task->predicate = t.written_before.empty()
                             ? c.predicate
@@ -113,6 +122,13 @@ void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& co
                    const std::vector<source_table>& tables, const std::vector<std::string>& requested,
                    std::unique_ptr<actors::pg_connection>& exported, checkpoint_state& state) {
   auto& planned = state.snapshot.tables;
+  // A table read again still owes the deletes of partitions detached from it: the new
+  // plan only loads rows.
+  std::map<std::uint32_t, std::vector<actors::snapshot_chunk_state>> owed;
+  for (const auto& t : planned)
+    if (std::find(requested.begin(), requested.end(), t.qualified()) != requested.end())
+      for (const auto& c : t.chunks)
+        if (c.deletes && !c.done) owed[t.relid].push_back(c);
   for (const auto& r : requested)
     std::erase_if(planned, [&](const snapshot_table_state& t) { return t.qualified() == r; });
   bool all = cfg.snapshot.mode != config::snapshot_mode::never;
@@ -126,8 +142,14 @@ void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& co
       plans[i] = plan_one(cfg, conn, t, exported.get());
     }
   }
-  for (auto& p : plans)
-    if (p) planned.push_back(std::move(*p));
+  for (auto& p : plans) {
+    if (!p) continue;
+    for (auto c : owed[p->relid]) {
+      c.index = static_cast<std::uint32_t>(p->chunks.size());
+      p->chunks.push_back(std::move(c));
+    }
+    planned.push_back(std::move(*p));
+  }
 }
 
 std::vector<chunk_task_ptr> snapshot_tasks(const config::pipeline_config& cfg, actors::pg_connection& conn,
@@ -136,6 +158,18 @@ std::vector<chunk_task_ptr> snapshot_tasks(const config::pipeline_config& cfg, a
   for (const auto& t : state.snapshot.tables)
     if (t.chunks_done() < t.chunks.size()) add_table_tasks(conn, t, listed_rows_dir(cfg), tasks);
   return tasks;
+}
+
+std::vector<chunk_task_ptr> table_tasks(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                                        const snapshot_table_state& table) {
+  std::vector<chunk_task_ptr> tasks;
+  add_table_tasks(conn, table, listed_rows_dir(cfg), tasks);
+  return tasks;
+}
+
+snapshot_table_state table_shape(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                                 const source_table& table) {
+  return state_of(plan_table_shape(conn, table, key_column_override(cfg, table)));
 }
 
 snapshot_table_state plan_table_again(const config::pipeline_config& cfg, actors::pg_connection& conn,

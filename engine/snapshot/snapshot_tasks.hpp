@@ -37,6 +37,14 @@ void plan_snapshot(const config::pipeline_config& cfg, actors::pg_connection& co
 std::vector<actors::chunk_task_ptr> snapshot_tasks(const config::pipeline_config& cfg, actors::pg_connection& conn,
                                                    const actors::checkpoint_state& state);
 
+/// A task per unfinished chunk of `table` (a plan, or chunks added to one).
+std::vector<actors::chunk_task_ptr> table_tasks(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                                                const actors::snapshot_table_state& table);
+
+/// `table`'s snapshot plan without chunks: its columns and key, as plan_table has them.
+actors::snapshot_table_state table_shape(const config::pipeline_config& cfg, actors::pg_connection& conn,
+                                         const source_table& table);
+
 /// `pg2sr snapshot` on a running pipeline: `table` planned anew (reading every row), its
 /// tasks appended to `tasks`.
 actors::snapshot_table_state plan_table_again(const config::pipeline_config& cfg, actors::pg_connection& conn,

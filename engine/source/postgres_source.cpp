@@ -10,6 +10,7 @@
 #include "engine/sinks/target_problems.hpp"
 #include "engine/snapshot/snapshot_requests.hpp"
 #include "engine/snapshot/snapshot_tasks.hpp"
+#include "engine/source/partition_watch.hpp"
 #include "engine/source/publication.hpp"
 #include "engine/source/slot_commands.hpp"
 #include "engine/state_dir.hpp"
@@ -116,8 +117,17 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                    "get them twice). Stop now and restore {} to resume instead",
                    src.slot, cfg.pipeline.state_dir.string(), store.file().string());
     selected = tables;
+    // The partitions a root has when first seen: from then on the running pipeline follows
+    // their changes (engine/source/partition_watch.hpp). Kept as they are for a root read
+    // again: the changes since are still owed.
+    bool recorded = false;
+    for (auto& [root, leaves] : partition_leaves(conn, tables))
+      recorded = state.snapshot.partition_leaves.try_emplace(root, leaves).second || recorded;
     auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
-    if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) return true;
+    if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) {
+      if (recorded) store.save(state);
+      return true;
+    }
     plan_snapshot(cfg, conn, tables, requested, exported, state);
     exported.reset();
     store.save(state);  // the plan is durable before the first chunk is read

@@ -187,4 +187,35 @@ BOOST_FIXTURE_TEST_CASE(the_flush_the_source_may_send_never_passes_the_checkpoin
   BOOST_TEST(metrics.durable_lsn.load() == 0x300u);
 }
 
+// A partitioned table's changed partitions: their chunks join its plan (or make one), with
+// what they read and whether they delete, and the leaves with them, in one write.
+BOOST_FIXTURE_TEST_CASE(partition_chunks_and_leaves_are_written_together, planned_checkpoint_fixture) {
+  partition_jobs_msg jobs;
+  jobs.table.relid = 16384;
+  jobs.table.chunks.push_back({2, "(tableoid = 7::oid AND TRUE)", "of partition p7", 5, false});
+  snapshot_chunk_state gone{3, "(TRUE AND NOT EXISTS (...))", "of partition p8 (detached)", 4, false};
+  gone.source_relid = 8;
+  gone.deletes = true;
+  jobs.table.chunks.push_back(gone);
+  jobs.leaves = {6, 7};
+  caf::anon_send(ckpt, jobs);
+  partition_jobs_msg other;  // a root without a plan: its leaves alone are kept
+  other.table.relid = 20000;
+  other.leaves = {20001};
+  caf::anon_send(ckpt, other);
+  sched.run();
+  tick();
+  auto state = store->load().value_or(checkpoint_state{});
+  auto* table = state.snapshot.find(16384);
+  BOOST_TEST_REQUIRE(table != nullptr);
+  BOOST_TEST_REQUIRE(table->chunks.size() == 4u);
+  BOOST_TEST(table->chunks[2].source_relid == 0u);
+  BOOST_TEST(!table->chunks[2].deletes);
+  BOOST_TEST(table->chunks[3].source_relid == 8u);
+  BOOST_TEST(table->chunks[3].deletes);
+  BOOST_TEST(state.snapshot.find(20000) == nullptr);
+  BOOST_TEST((state.snapshot.partition_leaves[16384] == std::vector<std::uint32_t>{6, 7}));
+  BOOST_TEST((state.snapshot.partition_leaves[20000] == std::vector<std::uint32_t>{20001}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

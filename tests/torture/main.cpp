@@ -284,6 +284,8 @@ struct workload {
       session_conn conn(conninfo);
       session_plan gen(plan, id);
       bool big_done = false, truncate_done = plan.truncate_at_s < 0;
+      std::size_t swaps_done = 0;
+      std::map<std::pair<int, std::size_t>, std::string> partition_names;  // after swaps
       while (!stop) {
         double now = seconds_since(start);
         if (id == 0 && !big_done && now >= plan.big_txn_at_s) {
@@ -305,6 +307,19 @@ struct workload {
           stats.add(ok ? "truncate" : "truncate failed");
           continue;
         }
+        if (id == 1 && swaps_done < plan.swaps.size() && now >= plan.swaps[swaps_done].at_s) {
+          const auto& swap = plan.swaps[swaps_done++];
+          const auto& t = plan.tables[swap.table];
+          auto& name = partition_names.try_emplace({swap.table, swap.partition}, t.partitions[swap.partition].name).first->second;
+          std::string suffix = "_s" + std::to_string(swaps_done);
+          std::string replacement = t.partitions[swap.partition].name + suffix, retired = name + "_old";
+          bool ok = run_txn(conn, t.swap_partition_sql(swap.partition, name, replacement, retired), true);
+          std::cout << "  [" << fixed(now) << "s] partition " << name << " of " << t.qualified() << " swapped"
+                    << (ok ? " for " + replacement + " (the old one is retired." + retired + ")" : " failed") << std::endl;
+          if (ok) name = replacement;
+          stats.add(ok ? "partition swap" : "partition swap failed");
+          continue;
+        }
         auto txn = gen.next();
         if (run_txn(conn, txn.statements, txn.commit))
           stats.add("commit " + txn.kind);
@@ -318,12 +333,21 @@ struct workload {
   }
 };
 
+// Each table's snapshot done, and again after the last change of its partitions pg2sr saw
+// (the rows of a partition attached or detached are chunks of its table). Swaps end well
+// before the workload does, so pg2sr has seen the last one by now.
 bool all_snapshots_done(const std::string& log, const run_plan& plan, std::string& waiting_for) {
-  for (const auto& t : plan.tables)
-    if (log.find("snapshot of " + t.qualified() + " done") == std::string::npos) {
+  for (const auto& t : plan.tables) {
+    std::string said = "partitions of " + t.qualified() + " changed";
+    auto changed = log.rfind(said);
+    if (changed != std::string::npos && log.compare(changed + said.size(), 13, ": 0 chunk(s),") == 0)
+      changed = std::string::npos;  // nothing to read: no "done" follows
+    auto done = log.rfind("snapshot of " + t.qualified() + " done");
+    if (done == std::string::npos || (changed != std::string::npos && done < changed)) {
       waiting_for = t.qualified();
       return false;
     }
+  }
   if (log.find("snapshot of public.torture_sentinel done") == std::string::npos) {
     waiting_for = "public.torture_sentinel";
     return false;
@@ -335,7 +359,8 @@ std::string replay_command(const char* argv0, const run_options& o) {
   std::ostringstream out;
   out << fs::absolute(argv0).string() << " --seed " << o.seed << " --minutes " << o.plan.minutes << " --max-tables "
       << o.plan.max_tables << " --big-rows " << o.plan.big_rows << " --faults-per-minute " << o.plan.faults_per_minute
-      << (o.plan.keyless ? "" : " --no-keyless") << (o.plan.toast ? "" : " --no-toast") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
+      << (o.plan.keyless ? "" : " --no-keyless") << (o.plan.toast ? "" : " --no-toast")
+      << (o.plan.partitions ? "" : " --no-partitions") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
       << " --work-dir " << o.work_dir
       << " --pg2sr " << o.pg2sr_binary;
   return out.str();
@@ -386,7 +411,7 @@ int run(const run_options& o, const char* argv0) {
     test::exec(target_admin.get(), "CREATE DATABASE dst");
   }
   session_conn source(server.conninfo("src"));
-  test::exec(source.get(), "CREATE TABLE public.torture_sentinel (id int PRIMARY KEY)");
+  test::exec(source.get(), "CREATE TABLE public.torture_sentinel (id int PRIMARY KEY); CREATE SCHEMA retired");
   for (const auto& t : plan.tables) {
     test::exec(source.get(), t.create_sql());
     test::exec(source.get(), t.insert_range_sql(1, t.initial_rows, 1));
@@ -563,12 +588,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-tables", o.plan.max_tables, "tables are drawn from 1..N")->capture_default_str();
   app.add_option("--big-rows", o.plan.big_rows, "rows of the one big transaction")->capture_default_str();
   app.add_option("--faults-per-minute", o.plan.faults_per_minute)->capture_default_str();
-  bool no_keyless = false, partitions = false;
+  bool no_keyless = false, no_partitions = false;
   app.add_flag("--no-keyless", no_keyless, "no keyless (REPLICA IDENTITY FULL) tables");
   bool no_toast = false;
   app.add_flag("--no-toast", no_toast, "no TOAST columns (to narrow down a failure)");
   app.add_flag("--no-faults", [&](std::int64_t) { o.faults = false; }, "no faults");
-  app.add_flag("--partitions", partitions, "partitioned tables (not supported yet)");
+  app.add_flag("--no-partitions", no_partitions, "no partitioned tables (to narrow down a failure)");
   app.add_option("--sink", o.sink, "postgres (create_tables) or starrocks (the emulator, tables from pg2sr's mapping)")
       ->check(CLI::IsMember({"postgres", "starrocks"}))
       ->capture_default_str();
@@ -581,10 +606,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   o.plan.keyless = !no_keyless;
   o.plan.toast = !no_toast;
-  if (partitions) {
-    std::cerr << "pg2sr_torture: partitioned tables are not supported yet\n";
-    return 2;
-  }
+  o.plan.partitions = !no_partitions;
   if (o.sink == "starrocks") {  // what a StarRocks table cannot hold or Stream Load cannot do
     o.plan.special_values = false;
     o.plan.append_only_keyless = true;

@@ -29,6 +29,52 @@ std::string toast_value_sql(const std::string& salt_sql, const std::string& leng
   return "(SELECT string_agg(md5(" + salt_sql + " || '-' || i), '') FROM generate_series(1, " + length_sql + ") i)";
 }
 
+// A third of the tables partitioned, by their key: int keys by range (the middle range
+// partitioned again by hash), composite by list of `a`, text and uuid by hash; keyless by
+// range of k. Keyed tables get a partition swapped once or twice (keyless ones: pg2sr does
+// not follow their partitions' rows).
+void draw_partitions(std::uint64_t seed, double duration_s, run_plan& plan) {
+  std::mt19937_64 rng(seed * 2654435761u + 97);
+  for (std::size_t i = 0; i < plan.tables.size(); ++i) {
+    auto& t = plan.tables[i];
+    if (!chance(rng, 0.35)) continue;
+    const std::string k = t.key_columns[0];
+    auto range_bound = [&](long v) { return std::to_string(t.key == key_kind::int8 ? v * 4294967311L : v); };
+    switch (t.key) {
+      case key_kind::int4:
+      case key_kind::int8:
+      case key_kind::none: {
+        long half = t.key_space / 2;
+        t.partition_by = "RANGE (" + k + ")";
+        t.partitions = {{t.name + "_p0", "FOR VALUES FROM (MINVALUE) TO (" + range_bound(half) + ")", 0},
+                        {t.name + "_p1", "FOR VALUES FROM (" + range_bound(half) + ") TO (" + range_bound(t.key_space) + ")",
+                         chance(rng, 0.5) ? 2 : 0},
+                        {t.name + "_p2", "FOR VALUES FROM (" + range_bound(t.key_space) + ") TO (MAXVALUE)", 0}};
+        break;
+      }
+      case key_kind::composite:
+        t.partition_by = "LIST (a)";
+        t.partitions = {{t.name + "_p0", "FOR VALUES IN (0, 1, 2)", 0},
+                        {t.name + "_p1", "FOR VALUES IN (3, 4)", 0},
+                        {t.name + "_p2", "FOR VALUES IN (5, 6)", 0}};
+        break;
+      case key_kind::text:
+      case key_kind::uuid:
+        t.partition_by = "HASH (" + k + ")";
+        for (int r = 0; r < 3; ++r)
+          t.partitions.push_back({t.name + "_p" + std::to_string(r),
+                                  "FOR VALUES WITH (MODULUS 3, REMAINDER " + std::to_string(r) + ")", 0});
+        break;
+    }
+    if (t.key == key_kind::none) continue;
+    int n_swaps = static_cast<int>(uniform(rng, 1, 2));
+    for (int s = 0; s < n_swaps; ++s)
+      plan.swaps.push_back({uniform_real(rng, 0.05, 0.85) * duration_s, static_cast<int>(i),
+                            static_cast<std::size_t>(uniform(rng, 0, 2))});
+  }
+  std::sort(plan.swaps.begin(), plan.swaps.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
+}
+
 }  // namespace
 
 const char* key_kind_name(key_kind k) {
@@ -75,11 +121,39 @@ std::string table_plan::create_sql() const {
   std::vector<std::string> defs;
   for (const auto& c : columns) defs.push_back(c.name + " " + c.type);
   if (key != key_kind::none) defs.push_back("PRIMARY KEY (" + join(key_columns, ", ") + ")");
-  std::string sql = "CREATE TABLE " + qualified() + " (" + join(defs, ", ") + ");";
-  if (key == key_kind::none) sql += " ALTER TABLE " + qualified() + " REPLICA IDENTITY FULL;";
+  std::string sql = "CREATE TABLE " + qualified() + " (" + join(defs, ", ") + ")" +
+                    (partition_by.empty() ? "" : " PARTITION BY " + partition_by) + ";";
+  std::vector<std::string> leaves;
+  for (const auto& p : partitions) {
+    sql += " CREATE TABLE public." + p.name + " PARTITION OF " + qualified() + " " + p.bound +
+           (p.sub ? " PARTITION BY HASH (" + key_columns[0] + ")" : "") + ";";
+    for (int h = 0; h < p.sub; ++h) {
+      leaves.push_back(p.name + "_h" + std::to_string(h));
+      sql += " CREATE TABLE public." + leaves.back() + " PARTITION OF public." + p.name + " FOR VALUES WITH (MODULUS " +
+             std::to_string(p.sub) + ", REMAINDER " + std::to_string(h) + ");";
+    }
+    if (!p.sub) leaves.push_back(p.name);
+  }
+  // A partition's replica identity is its own (the root's does not carry over).
+  if (key == key_kind::none) {
+    sql += " ALTER TABLE " + qualified() + " REPLICA IDENTITY FULL;";
+    for (const auto& l : leaves) sql += " ALTER TABLE public." + l + " REPLICA IDENTITY FULL;";
+  }
   // Out of line even when a value would fit compressed: the shape of issue 12, item 1.
   if (has_big) sql += " ALTER TABLE " + qualified() + " ALTER COLUMN big SET STORAGE EXTERNAL;";
   return sql;
+}
+
+std::vector<std::string> table_plan::swap_partition_sql(std::size_t index, const std::string& current,
+                                                        const std::string& replacement,
+                                                        const std::string& retired) const {
+  const auto& p = partitions.at(index);
+  return {"ALTER TABLE " + qualified() + " DETACH PARTITION public." + current,
+          "ALTER TABLE public." + current + " SET SCHEMA retired",
+          "ALTER TABLE retired." + current + " RENAME TO " + retired,
+          "CREATE TABLE public." + replacement + " (LIKE " + qualified() + " INCLUDING ALL)",
+          "INSERT INTO public." + replacement + " SELECT * FROM retired." + retired + " WHERE n % 2 = 0",
+          "ALTER TABLE " + qualified() + " ATTACH PARTITION public." + replacement + " " + p.bound};
 }
 
 std::string table_plan::insert_range_sql(long from, long to, int toast_every) const {
@@ -118,11 +192,20 @@ std::string run_plan::describe() const {
         << t.key_space << "):";
     for (const auto& c : t.columns) out << " " << c.name << " " << c.type << (c.toast ? "*" : "");
     out << "\n";
+    if (!t.partition_by.empty()) {
+      out << "    partitioned by " << t.partition_by << ":";
+      for (const auto& p : t.partitions)
+        out << " " << p.name << " " << p.bound << (p.sub ? " (by hash into " + std::to_string(p.sub) + ")" : "") << ";";
+      out << "\n";
+    }
   }
   out << "  big transaction: " << options.big_rows << " rows into " << tables[big_txn_table].qualified() << " at "
       << big_txn_at_s << " s\n";
   if (options.starrocks) out << "  starrocks loads: " << load_format << ", compression " << compression << "\n";
   if (truncate_at_s >= 0) out << "  TRUNCATE " << tables[truncate_table].qualified() << " at " << truncate_at_s << " s\n";
+  for (const auto& s : swaps)
+    out << "  partition " << tables[s.table].partitions[s.partition].name << " swapped (detach + attach) at " << s.at_s
+        << " s\n";
   for (const auto& f : faults) {
     out << "  fault at " << f.at_s << " s: " << fault_kind_name(f.kind);
     if (f.kind == fault_kind::kill9) out << " (down " << f.pause_s << " s)";
@@ -207,6 +290,9 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
     plan.faults.push_back(f);
   }
   if (!options.truncate) plan.truncate_at_s = -1;
+
+  // Partitions from a generator of their own: the rest of a seed's plan stays as it was.
+  if (options.partitions) draw_partitions(seed, duration_s, plan);
 
   // Drawn last, so that the rest of a seed's plan is the same for both sinks.
   if (options.starrocks) {

@@ -24,6 +24,7 @@ struct plan_options {
   bool special_values = true;        ///< numeric NaN/Infinity, timestamptz +/-infinity
   bool append_only_keyless = false;  ///< keyless tables only get inserts (Duplicate Key)
   bool truncate = true;              ///< sometimes a TRUNCATE
+  bool partitions = true;            ///< partitioned tables, partitions swapped (detach + attach) mid-run
   bool starrocks = false;            ///< emulator faults, load format and compression drawn
 };
 
@@ -36,9 +37,18 @@ struct column_plan {
   bool toast = false;  ///< large values: shown as length + md5 in difference reports
 };
 
+/// One partition of a partitioned table; `sub` partitions it again (by hash of the key).
+struct partition_plan {
+  std::string name;
+  std::string bound;  ///< FOR VALUES ... of ATTACH / PARTITION OF
+  int sub = 0;        ///< hash partitions under it; 0: a leaf
+};
+
 struct table_plan {
   std::string name;  ///< unqualified, in schema public
   key_kind key = key_kind::int4;
+  std::string partition_by;               ///< "" or RANGE (..) / LIST (..) / HASH (..)
+  std::vector<partition_plan> partitions;
   std::vector<column_plan> columns;  ///< every column, key columns first
   std::vector<std::string> key_columns;  ///< for key_kind::none: k, an address, not a key
   bool has_note = false, has_amount = false, has_at = false, has_big = false, has_blob = false;
@@ -49,6 +59,11 @@ struct table_plan {
 
   std::string qualified() const { return "public." + name; }
   std::string create_sql() const;
+  /// One transaction's statements: partition `index`, now named `current`, detached and
+  /// moved to schema retired (as `retired`), and a new table `replacement` with every other
+  /// of its rows attached in its place (new names: index names stay unique).
+  std::vector<std::string> swap_partition_sql(std::size_t index, const std::string& current,
+                                              const std::string& replacement, const std::string& retired) const;
   /// SQL expressions of the key columns for integer key number `k_sql` (an SQL expression).
   std::vector<std::string> key_exprs(const std::string& k_sql) const;
   /// `(cols) IN (...)` for the key numbers.
@@ -83,6 +98,12 @@ struct run_plan {
   int big_txn_table = 0;
   double truncate_at_s = -1;  ///< < 0: no TRUNCATE in this run
   int truncate_table = 0;
+  struct partition_swap {
+    double at_s = 0;
+    int table = 0;
+    std::size_t partition = 0;
+  };
+  std::vector<partition_swap> swaps;  ///< by time
   std::string load_format = "json";  ///< starrocks
   std::string compression = "none";  ///< starrocks
 
