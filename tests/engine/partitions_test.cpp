@@ -277,7 +277,7 @@ BOOST_AUTO_TEST_CASE(starrocks_sink_holds_each_root_as_one_table_through_attach_
   starrocks_target target(emulator);
   int sentinel = 0;
   snapshot_and_stream(p, target, sentinel);
-  if (getenv("PG2SR_ATTACH")) attach_and_detach(p, target, sentinel);
+  attach_and_detach(p, target, sentinel);
   p.stop();
 }
 
