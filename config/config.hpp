@@ -79,6 +79,11 @@ struct source_section {
   std::string publication;
   config::publication_mode publication_mode = config::publication_mode::filtered;
   bool binary = false;
+  /// pgoutput `streaming`: transactions in progress are sent before their commit and held in
+  /// memory until it (memory grows with the largest transaction). Off (default): PostgreSQL
+  /// spills a large transaction to disk and sends it after its commit, and pg2sr loads it
+  /// within max_in_flight_bytes.
+  bool streaming = false;
   duration status_interval = std::chrono::seconds(10);  ///< standby status update period
   synthetic_source synthetic;
 };

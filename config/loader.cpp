@@ -401,6 +401,7 @@ void read_source(table_reader& t, source_section& s, const std::string& pipeline
                 {{"all_tables", publication_mode::all_tables}, {"filtered", publication_mode::filtered},
                  {"disabled", publication_mode::disabled}});
     t.read("binary", s.binary);
+    t.read("streaming", s.streaming);
     t.read("status_interval", s.status_interval, std::chrono::milliseconds(100), std::chrono::minutes(10));
     if (s.slot.empty()) s.slot = "pg2sr_" + pipeline_name;
     if (s.publication.empty()) s.publication = "pg2sr_" + pipeline_name;
@@ -410,7 +411,7 @@ void read_source(table_reader& t, source_section& s, const std::string& pipeline
     if (syn.present()) t.conflict("synthetic", "[source.synthetic] applies only with kind = \"synthetic\"");
   } else {
     for (const char* key : {"host", "port", "dbname", "user", "password", "password_env", "password_file", "slot",
-                            "publication", "publication_mode", "sslmode", "sslrootcert", "sslcert", "sslkey", "binary"}) {
+                            "publication", "publication_mode", "sslmode", "sslrootcert", "sslcert", "sslkey", "binary", "streaming"}) {
       if (t.has(key)) {
         t.node(key);
         t.conflict(key, "applies only with kind = \"postgres\"");

@@ -28,6 +28,7 @@
 #include "engine/snapshot/snapshot_tasks.hpp"
 #include "engine/source/partition_watch.hpp"
 #include "engine/source/postgres_source.hpp"
+#include "engine/source/slot_health.hpp"
 #include "engine/state_dir.hpp"
 #include "engine/status/status_line.hpp"
 #include "engine/stop_signals.hpp"
@@ -130,6 +131,7 @@ source_actor spawn_source(caf::actor_system& system, const config::pipeline_conf
     rs.slot = cfg.source.slot;
     rs.publication = cfg.source.publication;
     rs.binary = cfg.source.binary;
+    rs.streaming = cfg.source.streaming;
     rs.status_interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.source.status_interval);
     rs.start_lsn = resume_lsn;
     rs.max_chunk_bytes = max_chunk_bytes;
@@ -297,6 +299,16 @@ int run_until_done(caf::scoped_actor& self, const config::pipeline_config& cfg, 
   status_line status(metrics, cfg.pipeline.name, cfg.pipeline.state_dir);
   status.log();
   auto next_status = started + cfg.pipeline.status_interval;
+  std::optional<slot_health> slot;
+  if (postgres_source) slot.emplace(config::conninfo(cfg.source.postgres, true), cfg.source.slot);
+  auto report_slot = [&] {  // before each status line: a slot at risk is said loudly
+    if (!slot) return;
+    auto now = slot->read();
+    if (!now) return;
+    status.set_slot(slot_wal_summary(*now));
+    if (auto risk = slot_wal_risk(*now)) spdlog::warn("{}", risk->message);
+  };
+  report_slot();
   bool after_snapshot_pending = postgres_source, target_finished = true;
   auto finish_target_after_snapshot = [&] {
     if (!after_snapshot_pending || metrics.snapshot_chunks_done.load() < metrics.snapshot_chunks_total.load()) return;
@@ -319,6 +331,7 @@ int run_until_done(caf::scoped_actor& self, const config::pipeline_config& cfg, 
         if (take_requests && !partitions.empty()) snapshot.follow_partitions(partitions);
         finish_target_after_snapshot();
         if (std::chrono::steady_clock::now() >= next_status) {
+          report_slot();
           status.log();
           next_status = std::chrono::steady_clock::now() + cfg.pipeline.status_interval;
         }

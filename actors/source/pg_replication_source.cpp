@@ -32,7 +32,7 @@ std::string start_replication_command(const replication_settings& s, std::uint64
   std::string cmd = "START_REPLICATION SLOT " + quote_ident(s.slot) + " LOGICAL " + codecs::format_lsn(lsn) +
                     " (proto_version '" + std::to_string(proto) + "', publication_names " +
                     quote_replication_literal(quote_ident(s.publication)) + ", messages 'true'";
-  if (proto >= 2) cmd += ", streaming 'on'";
+  if (proto >= 2 && s.streaming) cmd += ", streaming 'on'";
   if (s.binary) cmd += ", binary 'true'";
   return cmd + ")";
 }
@@ -46,6 +46,9 @@ std::string explain_replication_error(const std::string& sqlstate, const std::st
     return message + " -- another process streams from slot \"" + slot +
            "\": stop it (SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" +
            slot + "') or give this pipeline its own slot";
+  if (message.find("has been invalidated") != std::string::npos)
+    return message + " -- PostgreSQL removed WAL the slot still needed (max_slot_wal_keep_size); the changes in it "
+                     "cannot be read any more. `pg2sr check -c FILE` says how to start over";
   if (message.find("all replication slots are in use") != std::string::npos)
     return message + " -- raise max_replication_slots (server restart) or drop an unused slot";
   return message;

@@ -30,6 +30,9 @@ struct replication_settings {
   std::string slot;
   std::string publication;
   bool binary = false;
+  /// Ask for transactions in progress (pgoutput `streaming`): a large one arrives before its
+  /// commit, to be held until it ends. Off: the walsender spills it and sends it once committed.
+  bool streaming = false;
   std::chrono::milliseconds status_interval{10'000};
   std::uint64_t start_lsn = 0;              ///< durable LSN from the checkpoint; 0 = the slot's position
   std::uint64_t stop_at_lsn = 0;            ///< end the stream at a commit or keepalive reaching it (0 = never)

@@ -107,6 +107,15 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                    where_of(src.postgres), src.slot, dropped.message);
       slot_exists = false;
     }
+    if (slot_exists) {
+      auto ours = find_slot(read_slots(conn), src.slot);
+      if (auto risk = ours ? slot_wal_risk(*ours) : std::nullopt; risk && risk->wal_status == "lost") {
+        spdlog::error("source {}: {}", where_of(src.postgres), risk->message);
+        return false;
+      } else if (risk) {
+        spdlog::warn("source {}: {}", where_of(src.postgres), risk->message);
+      }
+    }
     if (!slot_exists) {
       if (cfg.snapshot.mode != config::snapshot_mode::never) mark_slot_unplanned(dir, src.slot);
       exported = create_pipeline_slot(cfg, conn, tables);

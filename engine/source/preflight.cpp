@@ -280,12 +280,14 @@ std::vector<check_result> check_slot(const config::source_section& src, const se
                                                             std::to_string(*found->active_pid) + "))"
                                                       : std::string()) +
                                    ", or " + rename));
-  if (found->wal_status == "lost")
-    out.push_back(fail("slot", slot + " is invalidated (wal_status = lost: the WAL it needs was removed); fix: " +
-                                   "pg2sr slot drop -c FILE, then re-snapshot"));
+  auto risk = slot_wal_risk(*found);
+  if (risk && risk->wal_status == "lost") out.push_back(fail("slot", risk->message));
+  else if (risk) out.push_back(info("slot", risk->message));
+  std::string health = slot_wal_summary(*found);
   if (out.empty())
     out.push_back(ok("slot", slot + " exists (pgoutput, inactive): pg2sr run resumes from confirmed_flush_lsn " +
-                                 (found->confirmed_flush_lsn.empty() ? "none" : found->confirmed_flush_lsn)));
+                                 (found->confirmed_flush_lsn.empty() ? "none" : found->confirmed_flush_lsn) +
+                                 (health.empty() ? "" : "; " + health)));
   return out;
 }
 

@@ -1,6 +1,8 @@
 // pg_replication_slots read, described and (for the pipeline's own slot) dropped.
 #include "engine/source/slot_commands.hpp"
 
+#include <cstdlib>
+
 #include "config/units.hpp"
 
 namespace pg2sr::engine {
@@ -23,7 +25,8 @@ std::string current_database(actors::pg_connection& conn) { return *conn.query("
 // The lag is computed by the server (pg_wal_lsn_diff) against the WAL position it is at:
 // pg_current_wal_lsn() on a primary, the replay position on a standby (where the former fails).
 std::vector<server_slot> read_slots(actors::pg_connection& conn) {
-  const char* wal_status = conn.server_version() >= 130000 ? "coalesce(s.wal_status, '')" : "''";
+  const char* wal_status = conn.server_version() >= 130000 ? "coalesce(s.wal_status, ''), s.safe_wal_size::text"
+                                                           : "'', NULL::text";
   auto rows = conn.query(
       std::string("SELECT s.slot_name, coalesce(s.plugin, ''), s.slot_type, coalesce(s.database, ''), s.active::text, "
                   "       s.active_pid::text, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), "
@@ -49,8 +52,9 @@ std::vector<server_slot> read_slots(actors::pg_connection& conn) {
     s.confirmed_flush_lsn = *r[8];
     s.restart_lsn = *r[9];
     s.wal_status = *r[10];
-    s.lag_bytes = to_int64(r[11]);
-    s.retained_bytes = to_int64(r[12]);
+    s.safe_wal_size = to_int64(r[11]);
+    s.lag_bytes = to_int64(r[12]);
+    s.retained_bytes = to_int64(r[13]);
     out.push_back(std::move(s));
   }
   return out;
@@ -83,8 +87,42 @@ std::string describe_slot(const server_slot& slot, bool ours) {
   if (slot.retained_bytes)
     out += ", retains " + config::format_size(static_cast<std::uint64_t>(std::max<std::int64_t>(0, *slot.retained_bytes))) +
            " of WAL";
-  if (slot.wal_status == "lost") out += ", INVALIDATED (wal_status lost: its WAL is gone; drop it and re-snapshot)";
+  if (auto risk = slot_wal_risk(slot)) out += "; " + risk->message;
+  else if (!slot.wal_status.empty()) out += ", " + slot_wal_summary(slot);
   return out;
+}
+
+std::string slot_wal_summary(const server_slot& slot) {
+  if (slot.wal_status.empty()) return "";
+  std::string out = "wal_status " + slot.wal_status;
+  if (slot.safe_wal_size)
+    out += ", safe_wal_size " + (*slot.safe_wal_size < 0 ? "-" : std::string()) +
+           config::format_size(static_cast<std::uint64_t>(std::llabs(*slot.safe_wal_size)));
+  return out;
+}
+
+std::string lost_slot_remedy(const std::string& slot) {
+  return "the changes in the removed WAL cannot be read any more, so the target may miss them (deletes included); "
+         "to start over: stop pg2sr, `pg2sr slot drop -c FILE`, empty the target tables, remove the state_dir's "
+         "checkpoint.json, and run again (a new slot, every table's snapshot). To keep it from happening: raise "
+         "max_slot_wal_keep_size (or -1: unlimited) or keep pg2sr from stopping that long. Slot " +
+         in_quotes(slot);
+}
+
+std::optional<slot_risk> slot_wal_risk(const server_slot& slot) {
+  std::string name = "slot " + in_quotes(slot.name);
+  if (slot.wal_status == "lost")
+    return slot_risk{slot.wal_status, name + " is INVALIDATED (wal_status lost): PostgreSQL removed WAL it still "
+                                             "needed (max_slot_wal_keep_size); " + lost_slot_remedy(slot.name)};
+  if (slot.wal_status == "unreserved")
+    return slot_risk{slot.wal_status,
+                     name + " is at risk (" + slot_wal_summary(slot) + "): it holds more WAL than "
+                                "max_slot_wal_keep_size allows and is invalidated at the next checkpoint unless "
+                                "pg2sr catches up; raise max_slot_wal_keep_size now"};
+  if (slot.wal_status == "extended")
+    return slot_risk{slot.wal_status, name + " holds more WAL than max_wal_size (" + slot_wal_summary(slot) +
+                                          "); it is lost once past max_slot_wal_keep_size"};
+  return std::nullopt;
 }
 
 std::vector<std::string> slot_list_lines(actors::pg_connection& conn, const std::string& our_slot) {

@@ -29,7 +29,26 @@ struct server_slot {
   std::string wal_status;           ///< PG13+: reserved | extended | unreserved | lost ("" before 13)
   std::optional<std::int64_t> lag_bytes;       ///< current WAL - confirmed_flush_lsn
   std::optional<std::int64_t> retained_bytes;  ///< current WAL - restart_lsn: WAL the slot keeps
+  /// PG13+: bytes of WAL that can still be written before the slot is invalidated
+  /// (max_slot_wal_keep_size); none when that is unlimited (-1) or the slot is lost.
+  std::optional<std::int64_t> safe_wal_size;
 };
+
+/// How safe the slot's WAL is, when pg2sr may need to say so: "lost" (the WAL it needs is
+/// gone), "unreserved" (past max_slot_wal_keep_size: lost at the next checkpoint unless the
+/// slot catches up), "extended" (past max_wal_size, within max_slot_wal_keep_size); nothing
+/// when reserved or unknown (before PG 13). The text names the slot and what to do.
+struct slot_risk {
+  std::string wal_status;
+  std::string message;
+};
+std::optional<slot_risk> slot_wal_risk(const server_slot& slot);
+
+/// "wal_status reserved, safe_wal_size 1.2GiB" (what the status line shows; "" before PG 13).
+std::string slot_wal_summary(const server_slot& slot);
+
+/// What to do once a slot is lost: the removed WAL's changes are gone for good.
+std::string lost_slot_remedy(const std::string& slot);
 
 /// Every replication slot of the cluster (all databases, logical and physical), by name.
 std::vector<server_slot> read_slots(actors::pg_connection& conn);

@@ -42,6 +42,7 @@ void status_line::log() {
                                    config::format_size(m_.in_flight_bytes.load()), m_.rows_loaded.load(),
                                    codecs::format_lsn(durable),
                                    config::format_size(source > durable ? source - durable : 0));
+  if (!slot_.empty()) status += ", slot " + slot_;
   double snapshot_rate = 0;
   if (auto total = m_.snapshot_chunks_total.load(); total > 0 && m_.snapshot_chunks_done.load() < total) {
     std::uint64_t rows = m_.snapshot_rows_read.load();

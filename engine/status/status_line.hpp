@@ -24,6 +24,8 @@ class status_line {
   /// Final status.json once the pipeline ended.
   void finish(const std::string& state);
   void log();
+  /// What the status line says of the slot from now on ("" for nothing).
+  void set_slot(std::string summary) { slot_ = std::move(summary); }
 
  private:
   static std::string eta(const actors::table_progress& t, double rows_per_sec);
@@ -35,6 +37,7 @@ class status_line {
   std::uint64_t lines_at_draw_ = 0;
   std::string pipeline_;
   std::filesystem::path state_dir_;
+  std::string slot_;
   std::chrono::steady_clock::time_point last_;
   std::uint64_t events_ = 0, bytes_ = 0, snapshot_rows_ = 0;
 };

@@ -85,6 +85,19 @@ BOOST_AUTO_TEST_CASE(starrocks_numeric_options_are_read_and_checked) {
   });
 }
 
+// Streaming of transactions in progress is opt-in: off, PostgreSQL spills a large
+// transaction and pg2sr's memory stays bounded.
+BOOST_AUTO_TEST_CASE(streaming_is_off_unless_asked_for_and_only_for_postgres) {
+  std::string source = "[pipeline]\nname = \"t\"\n[source]\nkind = \"postgres\"\ndbname = \"d\"\nuser = \"u\"\n";
+  std::string sink = "[sink]\nkind = \"null\"\n";
+  BOOST_TEST(!load_string(source + sink, "p.toml").source.streaming);
+  BOOST_TEST(load_string(source + "streaming = true\n" + sink, "p.toml").source.streaming);
+  auto p = problems_of(minimal_synthetic + "[source]\nstreaming = true\n");
+  BOOST_TEST(!p.empty());
+  p = problems_of("[pipeline]\nname = \"t\"\n[source]\nkind = \"synthetic\"\nstreaming = true\n" + sink);
+  BOOST_TEST(contains(p, "source.streaming"), dump(p));
+}
+
 BOOST_AUTO_TEST_CASE(defaults_fill_what_is_left_out) {
   auto cfg = load_string(minimal_synthetic, "p.toml");
   BOOST_TEST(cfg.pipeline.state_dir.string() == "pg2sr-state/t");

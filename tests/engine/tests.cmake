@@ -1,1 +1,1 @@
-pg2sr_add_test_dir(engine LIBS pg2sr_engine pg2sr_starrocks_emulator NEEDS_POSTGRES partitions preflight slot_commands live_stream snapshot_consistency snapshot_plan starrocks_schema starrocks_sink postgres_sink)
+pg2sr_add_test_dir(engine LIBS pg2sr_engine pg2sr_starrocks_emulator NEEDS_POSTGRES big_transaction lost_slot partitions preflight slot_commands live_stream snapshot_consistency snapshot_plan starrocks_schema starrocks_sink postgres_sink)

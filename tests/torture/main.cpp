@@ -211,6 +211,7 @@ std::string config_toml(const run_plan& plan, const fs::path& dir, int source_po
          "\"\nstatus_interval = \"5s\"\n"
          "[source]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + p +
          "\ndbname = \"src\"\nuser = \"postgres\"\nconnect_timeout = \"3s\"\nstatus_interval = \"500ms\"\n"
+         "streaming = " + (plan.streaming ? "true" : "false") + "\n"
          "[snapshot]\nmode = \"initial\"\nchunk_rows = " + std::to_string(plan.chunk_rows) +
          "\nparallelism = " + std::to_string(plan.parallelism) + "\nmax_rows_per_sec = " +
          std::to_string(plan.max_rows_per_sec) + "\n"
@@ -381,7 +382,9 @@ int run(const run_options& o, const char* argv0) {
   // Named after the process: runs of one seed side by side (other work dirs) get their own.
   std::string cluster_name = "torture_" + std::to_string(o.seed) + "_" + std::to_string(::getpid());
   bool starrocks = o.sink == "starrocks";
-  test::scoped_cluster server(cluster_name + "_src");
+  // Small, so that the big transaction and a few others go over it: spilled by the
+  // walsender, or streamed to pg2sr before their end, as the seed draws.
+  test::scoped_cluster server(cluster_name + "_src", {"logical_decoding_work_mem = 1MB"});
   std::optional<test::scoped_cluster> target_server;
   std::optional<emu::starrocks_emulator> emulator;
   if (starrocks) {

@@ -201,6 +201,7 @@ std::string run_plan::describe() const {
   }
   out << "  big transaction: " << options.big_rows << " rows into " << tables[big_txn_table].qualified() << " at "
       << big_txn_at_s << " s\n";
+  out << "  pg2sr streaming " << (streaming ? "on (transactions in progress)" : "off (the walsender spills)") << "\n";
   if (options.starrocks) out << "  starrocks loads: " << load_format << ", compression " << compression << "\n";
   if (truncate_at_s >= 0) out << "  TRUNCATE " << tables[truncate_table].qualified() << " at " << truncate_at_s << " s\n";
   for (const auto& s : swaps)
@@ -291,8 +292,9 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
   }
   if (!options.truncate) plan.truncate_at_s = -1;
 
-  // Partitions from a generator of their own: the rest of a seed's plan stays as it was.
+  // Partitions and streaming from generators of their own: the rest of a seed's plan stays.
   if (options.partitions) draw_partitions(seed, duration_s, plan);
+  plan.streaming = std::mt19937_64(seed * 40503u + 11)() % 2 == 0;
 
   // Drawn last, so that the rest of a seed's plan is the same for both sinks.
   if (options.starrocks) {

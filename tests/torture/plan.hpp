@@ -16,7 +16,7 @@ namespace pg2sr::torture {
 struct plan_options {
   double minutes = 1;          ///< how long the workload and the faults run
   int max_tables = 8;          ///< 1..max_tables tables
-  int big_rows = 20000;        ///< rows of the one big transaction
+  int big_rows = 1000000;      ///< rows of the one big transaction
   bool keyless = true;         ///< keyless tables (REPLICA IDENTITY FULL) in the draw
   bool toast = true;           ///< TOAST columns (drawn either way: a seed's other draws stay the same)
   double faults_per_minute = 3;
@@ -104,6 +104,7 @@ struct run_plan {
     std::size_t partition = 0;
   };
   std::vector<partition_swap> swaps;  ///< by time
+  bool streaming = false;             ///< pg2sr's [source] streaming (transactions in progress)
   std::string load_format = "json";  ///< starrocks
   std::string compression = "none";  ///< starrocks
 
