@@ -13,6 +13,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -150,6 +151,9 @@ struct read_chunk_msg {
 struct chunk_read_msg {
   chunk_ref ref;
   std::uint64_t rows = 0;
+  /// How long the reader is to rest before its next chunk (max_rows_per_sec, chunk_pause):
+  /// the chunker waits, not the reader, so that a stop never waits for a throttle.
+  std::chrono::microseconds rest{0};
 };
 
 /// chunk reader -> watermark, before it writes the low watermark: expect this chunk. The

@@ -141,14 +141,13 @@ chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_setti
         metrics->snapshot_rows_read.fetch_add(rows, std::memory_order_relaxed);
         if (auto* progress = metrics->table(task.ref.relid)) progress->rows_read.fetch_add(rows, std::memory_order_relaxed);
         // Throttle: this reader's share of max_rows_per_sec, then the pause between chunks.
-        auto wait = settings.chunk_pause;
+        auto rest = std::chrono::duration_cast<std::chrono::microseconds>(settings.chunk_pause);
         if (settings.max_rows_per_sec > 0) {
           auto budget = std::chrono::microseconds(rows * 1'000'000 / settings.max_rows_per_sec);
           auto spent = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-          if (budget > spent) wait += budget - spent;
+          if (budget > spent) rest += budget - spent;
         }
-        if (wait.count() > 0) std::this_thread::sleep_for(wait);
-        return chunk_read_msg{task.ref, rows};
+        return chunk_read_msg{task.ref, rows, rest};
       },
   };
 }

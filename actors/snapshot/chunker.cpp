@@ -15,24 +15,29 @@ constexpr int max_attempts = 5;
 
 void dispatch(self_ptr self);
 
-void finished_one(self_ptr self, std::size_t reader) {
+void finished_one(self_ptr self, std::size_t reader, std::chrono::microseconds rest) {
   auto& st = self->state;
   st.busy[reader] = false;
+  if (rest.count() > 0) {  // the throttle: the reader gets its next chunk once rested
+    st.rested_at[reader] = std::chrono::steady_clock::now() + rest;
+    self->delayed_send(self, rest, tick_atom::value);
+  }
   dispatch(self);
 }
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
   while (!st.pending.empty() && st.in_flight < st.max_in_flight) {
-    auto free = std::find(st.busy.begin(), st.busy.end(), false);
-    if (free == st.busy.end()) return;
-    auto reader = static_cast<std::size_t>(free - st.busy.begin());
+    std::size_t reader = 0;
+    while (reader < st.busy.size() && (st.busy[reader] || st.rested_at[reader] > now)) ++reader;
+    if (reader == st.busy.size()) return;
     st.busy[reader] = true;
     chunk_task_ptr task = std::move(st.pending.front());
     st.pending.pop_front();
     ++st.in_flight;
     self->request(st.readers[reader], caf::infinite, read_chunk_msg{task})
-        .then([=](chunk_read_msg&) { finished_one(self, reader); },
+        .then([=](chunk_read_msg& read) { finished_one(self, reader, read.rest); },
               [=](caf::error& err) {
                 auto& failures = self->state.failures[{task->ref.relid, task->ref.index}];
                 if (++failures >= max_attempts) {
@@ -62,6 +67,7 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
   st.pending.assign(tasks.begin(), tasks.end());
   st.readers = std::move(readers);
   st.busy.assign(st.readers.size(), false);
+  st.rested_at.assign(st.readers.size(), std::chrono::steady_clock::time_point{});
   st.watermark = std::move(watermark);
   st.max_in_flight = 2 * st.readers.size();
   self->send(self, tick_atom::value);
@@ -76,8 +82,14 @@ chunker_actor::behavior_type chunker(self_ptr self, std::vector<chunk_task_ptr> 
       [=](chunk_released_msg& dropped) {  // its rows were dropped: read the chunk first thing
         auto& st = self->state;
         if (st.in_flight > 0) --st.in_flight;
-        st.pending.push_front(std::move(dropped.reread));
         st.announced = false;
+        if (dropped.reread->deletes) {
+          // It waits for an older chunk of its table to be released: not at once again.
+          st.pending.push_back(std::move(dropped.reread));
+          self->delayed_send(self, std::chrono::milliseconds(200), tick_atom::value);
+          return;
+        }
+        st.pending.push_front(std::move(dropped.reread));
         dispatch(self);
       },
       [=](chunk_durable_msg&) {

@@ -19,6 +19,7 @@ struct chunker_state {
   std::deque<chunk_task_ptr> pending;
   std::vector<chunk_reader_actor> readers;
   std::vector<bool> busy;
+  std::vector<std::chrono::steady_clock::time_point> rested_at;  ///< per reader: throttled until
   watermark_actor watermark;
   std::map<std::pair<std::uint32_t, std::uint32_t>, int> failures;  ///< per chunk
   bool announced = false;
