@@ -15,6 +15,8 @@ using actors::quote_qualified;
 
 namespace {
 
+constexpr std::uint64_t partition_chunk_rows = 10'000;
+
 std::vector<std::uint32_t> parse_oid_array(const std::string& text) {  // "{1,2,3}"
   std::vector<std::uint32_t> out;
   std::size_t at = 1;
@@ -177,8 +179,11 @@ partition_jobs partition_watch::jobs_for(root_state& root, const std::vector<std
           lost.push_back(std::to_string(relid));
           continue;
         }
-        // Chunks by the leaf's own key ranges: its key columns are the root's.
-        add(plan_table(conn, *leaf, key, cfg_.snapshot.chunk_rows), deletes);
+        // Chunks by the leaf's own key ranges (its key columns are the root's), of at least
+        // partition_chunk_rows: a partition comes or goes whole, often large, and each
+        // chunk costs two watermarks.
+        add(plan_table(conn, *leaf, key, std::max<std::uint64_t>(cfg_.snapshot.chunk_rows, partition_chunk_rows)),
+            deletes);
         (deletes ? deleted : read).push_back(leaf->qualified());
       }
     }
