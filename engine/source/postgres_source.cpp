@@ -94,7 +94,8 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
     std::unique_ptr<actors::pg_connection> exported;  // sees what the new slot will not stream
     stop_if_signalled();
     const auto& dir = cfg.pipeline.state_dir;
-    bool slot_exists = !conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {src.slot}).empty();
+    auto ours = find_slot(read_slots(conn), src.slot);
+    bool slot_exists = ours.has_value();
     if (slot_exists && !checkpoint_found && slot_unplanned(dir, src.slot)) {
       // Made by the last start, which stopped before saving its plan: nothing was loaded.
       auto dropped = drop_slot(conn, src.slot);
@@ -108,8 +109,7 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
       slot_exists = false;
     }
     if (slot_exists) {
-      auto ours = find_slot(read_slots(conn), src.slot);
-      if (auto risk = ours ? slot_wal_risk(*ours) : std::nullopt; risk && risk->wal_status == "lost") {
+      if (auto risk = slot_wal_risk(*ours); risk && risk->wal_status == "lost") {
         spdlog::error("source {}: {}", where_of(src.postgres), risk->message);
         return false;
       } else if (risk) {

@@ -100,6 +100,12 @@ class partition_writer {
   std::thread thread_;
 };
 
+// A second of the writer's changes into the months that have a partition.
+void write_for_a_second(const live_pipeline& p, std::vector<std::string> months) {
+  partition_writer writer(p.dbname(), std::move(months));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
 const char* events_row = "SELECT id || '|' || at || '|' || region || '|' || coalesce(payload, 'NULL') FROM ";
 const char* accounts_row = "SELECT id || '|' || region || '|' || coalesce(balance::text, 'NULL') FROM ";
 
@@ -182,10 +188,7 @@ void snapshot_and_stream(live_pipeline& p, target_tables& target, int& sentinel)
                 "INSERT INTO events SELECT g, date '2026-03-01' + (g % 31), 'us', 'march' "
                 "FROM generate_series(30001, 30500) g;"
                 "UPDATE events SET at = at + 31 WHERE at >= '2026-02-01' AND at < '2026-02-20' AND id % 5 = 0");
-  {
-    partition_writer writer(p.dbname(), {"2026-01-01", "2026-02-01", "2026-03-01"});
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  write_for_a_second(p, {"2026-01-01", "2026-02-01", "2026-03-01"});
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(++sentinel, std::chrono::seconds(120)), p.log());
   require_roots_equal(p, target);
   BOOST_TEST(p.log().find("events_2026_01") == std::string::npos, "a partition was named as a table:\n" << p.log());
@@ -206,8 +209,7 @@ bool wait_for_after(const live_pipeline& p, const std::string& marker, const std
 
 // While streaming: a populated table attached (its columns in another order), rows written
 // into it; a partition detached, moved to another schema and written into (no longer the
-// root's rows). Then one
-// attached while pg2sr is down (kill -9), found by the next start.
+// root's rows). Then one attached while pg2sr is down (kill -9), found by the next start.
 void attach_and_detach(live_pipeline& p, target_tables& target, int& sentinel) {
   exec(p.sql(), "CREATE TABLE events_2026_04 (payload text, region text NOT NULL, id bigint NOT NULL, at date NOT NULL);"
                 "INSERT INTO events_2026_04 SELECT 'april', 'eu', g, date '2026-04-01' + (g % 30) "
@@ -223,10 +225,7 @@ void attach_and_detach(live_pipeline& p, target_tables& target, int& sentinel) {
                 "ALTER TABLE events_2026_02 SET SCHEMA archive;"
                 "UPDATE archive.events_2026_02 SET payload = 'detached' WHERE id % 7 = 0;"
                 "INSERT INTO events VALUES (50001, '2026-04-02', 'us', 'after detach')");
-  {
-    partition_writer writer(p.dbname(), {"2026-01-01", "2026-03-01", "2026-04-01"});
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  write_for_a_second(p, {"2026-01-01", "2026-03-01", "2026-04-01"});
   BOOST_REQUIRE_MESSAGE(wait_for_after(p, "events_2026_02 (detached)", "snapshot of public.events done"), p.log());
   BOOST_REQUIRE_MESSAGE(p.wait_for_sentinel(++sentinel, std::chrono::seconds(120)), p.log());
   require_roots_equal(p, target);
