@@ -502,7 +502,16 @@ int run(const run_options& o, const char* argv0) {
   std::string waiting_for;
   source.query("INSERT INTO public.torture_sentinel VALUES (1) RETURNING id");
   auto target_lsn = source.query("SELECT pg_current_wal_insert_lsn()").at(0).at(0);
-  auto until = clock_type::now() + std::chrono::seconds(o.catchup_timeout_s);
+  // A throttled snapshot may still owe every row of a table (the big transaction can land in
+  // one not read yet): the limit grows by the time the throttle needs for all source rows.
+  long source_rows_now = 0;
+  for (const auto& t : plan.tables)
+    source_rows_now += std::stol(source.query("SELECT count(*) FROM " + t.qualified()).at(0).at(0));
+  const int catchup_limit_s =
+      o.catchup_timeout_s + static_cast<int>(source_rows_now / std::max(1, plan.max_rows_per_sec));
+  event("catch-up limit " + std::to_string(catchup_limit_s) + " s (" + std::to_string(source_rows_now) +
+        " source rows at most " + std::to_string(plan.max_rows_per_sec) + " rows/s)");
+  auto until = clock_type::now() + std::chrono::seconds(catchup_limit_s);
   while (clock_type::now() < until) {
     check_interrupted();
     supervise();
@@ -557,7 +566,7 @@ int run(const run_options& o, const char* argv0) {
             << " workload errors" << error_kinds << "; faults" << faults.str() << "; pg2sr ended on its own "
             << stats.get("pg2sr ended on its own") << "x)\n";
   if (!pass) {
-    if (!caught_up) std::cout << "  pg2sr did not catch up within " << o.catchup_timeout_s << " s: waiting for " << waiting_for << "\n";
+    if (!caught_up) std::cout << "  pg2sr did not catch up within " << catchup_limit_s << " s: waiting for " << waiting_for << "\n";
     if (!stop_problem.empty()) std::cout << "  " << stop_problem << "\n";
     for (const auto& r : results) {
       if (r.equal()) continue;
@@ -602,7 +611,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--work-dir", o.work_dir, "runs keep their state_dir and logs in <dir>/seed-N")->capture_default_str();
   app.add_option("--pg2sr", o.pg2sr_binary, "the pg2sr executable")->capture_default_str();
-  app.add_option("--catchup-timeout", o.catchup_timeout_s, "seconds")->capture_default_str();
+  app.add_option("--catchup-timeout", o.catchup_timeout_s, "seconds, plus the source rows over the throttle")->capture_default_str();
   app.add_flag("--keep", o.keep, "keep the run folder also when the seed passes");
   bool plan_only = false;
   app.add_flag("--plan-only", plan_only, "print the seed's plan and exit");

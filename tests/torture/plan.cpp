@@ -261,7 +261,7 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
 
   plan.chunk_rows = pick(rng, {50, 100, 200, 500});
   plan.parallelism = pick(rng, {1, 1, 2});
-  plan.max_rows_per_sec = pick(rng, {1000, 2000, 4000});
+  plan.max_rows_per_sec = pick(rng, {2000, 10000, 50000});
   plan.flush_interval = pick<std::string>(rng, {"50ms", "100ms", "300ms"});
   plan.batch_max_rows = pick(rng, {100, 1000, 100000});
 
