@@ -19,6 +19,8 @@ using duration = std::chrono::microseconds;
 
 enum class source_kind { postgres, synthetic };
 enum class publication_mode { all_tables, filtered, disabled };
+/// What a start does when the slot's WAL is gone (lost, or the slot dropped under a checkpoint).
+enum class lost_slot_action { fail, resync };
 enum class snapshot_mode { initial, never, snapshot_only };
 enum class sink_kind { starrocks, postgres, jsonl, null };
 enum class replica_identity { default_key, full };
@@ -84,6 +86,10 @@ struct source_section {
   /// spills a large transaction to disk and sends it after its commit, and pg2sr loads it
   /// within max_in_flight_bytes.
   bool streaming = false;
+  /// A start that finds the slot lost (or gone while the checkpoint says it streamed):
+  /// "fail" stops with the cause and the remedy; "resync" drops and recreates the slot and
+  /// takes every table's snapshot again, deleting target rows the source no longer has.
+  lost_slot_action on_lost_slot = lost_slot_action::fail;
   duration status_interval = std::chrono::seconds(10);  ///< standby status update period
   synthetic_source synthetic;
 };
@@ -212,6 +218,7 @@ std::string conninfo(const postgres_connection& conn, bool with_password);
 
 const char* to_string(source_kind);
 const char* to_string(publication_mode);
+const char* to_string(lost_slot_action);
 const char* to_string(snapshot_mode);
 const char* to_string(sink_kind);
 

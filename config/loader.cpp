@@ -402,6 +402,8 @@ void read_source(table_reader& t, source_section& s, const std::string& pipeline
                  {"disabled", publication_mode::disabled}});
     t.read("binary", s.binary);
     t.read("streaming", s.streaming);
+    t.read_enum("on_lost_slot", s.on_lost_slot,
+                {{"fail", lost_slot_action::fail}, {"resync", lost_slot_action::resync}});
     t.read("status_interval", s.status_interval, std::chrono::milliseconds(100), std::chrono::minutes(10));
     if (s.slot.empty()) s.slot = "pg2sr_" + pipeline_name;
     if (s.publication.empty()) s.publication = "pg2sr_" + pipeline_name;
@@ -411,7 +413,8 @@ void read_source(table_reader& t, source_section& s, const std::string& pipeline
     if (syn.present()) t.conflict("synthetic", "[source.synthetic] applies only with kind = \"synthetic\"");
   } else {
     for (const char* key : {"host", "port", "dbname", "user", "password", "password_env", "password_file", "slot",
-                            "publication", "publication_mode", "sslmode", "sslrootcert", "sslcert", "sslkey", "binary", "streaming"}) {
+                            "publication", "publication_mode", "sslmode", "sslrootcert", "sslcert", "sslkey", "binary", "streaming",
+                            "on_lost_slot"}) {
       if (t.has(key)) {
         t.node(key);
         t.conflict(key, "applies only with kind = \"postgres\"");
@@ -628,6 +631,7 @@ const char* to_string(publication_mode m) {
     default: return "disabled";
   }
 }
+const char* to_string(lost_slot_action a) { return a == lost_slot_action::resync ? "resync" : "fail"; }
 const char* to_string(snapshot_mode m) {
   switch (m) {
     case snapshot_mode::initial: return "initial";

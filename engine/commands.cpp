@@ -20,6 +20,7 @@
 #include "engine/source/table_selection.hpp"
 #include "engine/state_dir.hpp"
 #include "engine/status/status_file.hpp"
+#include "actors/core/checkpoint_store.hpp"
 
 namespace pg2sr::engine {
 
@@ -197,11 +198,41 @@ int run_slot_drop(const std::filesystem::path& config_file) {
       return exit_failure;
     }
     std::cout << result.message << "\n"
-              << "its position is lost: the next pg2sr run creates a fresh slot at the current WAL position, and "
-                 "changes committed until then are not streamed; a re-snapshot may be needed (remove "
-              << cfg->pipeline.state_dir.string() << " and run with snapshot.mode = \"initial\")\n";
+              << "its position is lost: the changes committed until a new slot exists are never streamed, so the "
+                 "next pg2sr run stops unless told what to do: pg2sr resync -c FILE (every table's snapshot again, "
+                 "deleting target rows the source no longer has), or remove "
+              << cfg->pipeline.state_dir.string() << " and empty the target to start over\n";
     return exit_ok;
   });
+}
+
+int run_resync(const std::filesystem::path& config_file) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return exit_config;
+  if (!require_postgres(*cfg, "resync")) return exit_config;
+  if (auto why = make_sink(*cfg)->resync_unsupported(); !why.empty()) {
+    std::cerr << "pg2sr resync: sink " << config::to_string(cfg->sink.kind) << ": " << why
+              << "; start over instead: pg2sr slot drop -c FILE, empty the target tables, remove "
+              << cfg->pipeline.state_dir.string() << ", and run again\n";
+    return exit_failure;
+  }
+  try {
+    state_dir_lock lock(cfg->pipeline.state_dir);  // not while the pipeline runs
+    actors::checkpoint_store store(cfg->pipeline.state_dir);
+    // Without a checkpoint too: the slot may be lost with the state_dir gone.
+    auto state = store.load().value_or(actors::checkpoint_state{});
+    state.snapshot.resync_pending = true;
+    store.save(state);
+    std::cout << "resync requested (" << store.file().string() << "): the next pg2sr run -c "
+              << config_file.string() << " drops slot " << cfg->source.slot
+              << " and creates it again, takes every selected table's snapshot again while streaming, and deletes "
+                 "from the target the rows the source no longer has; follow it with pg2sr status -c "
+              << config_file.string() << "\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "pg2sr resync: " << e.what() << "\n";
+    return exit_failure;
+  }
 }
 
 int run_pipeline(const std::filesystem::path& config_file, const std::string& stop_at_lsn) {

@@ -26,6 +26,11 @@ int run_slot_list(const std::filesystem::path& config_file);
 /// `pg2sr slot drop -c FILE`: drops the pipeline's slot unless it is active; exit 1 when not.
 int run_slot_drop(const std::filesystem::path& config_file);
 
+/// `pg2sr resync -c FILE`: records in the (stopped) pipeline's checkpoint that its next
+/// start resyncs (engine/source/resync.hpp); exit 1 when the sink cannot or the state_dir
+/// is held.
+int run_resync(const std::filesystem::path& config_file);
+
 /// `pg2sr status -c FILE`: the running (or last) pipeline's progress from state_dir.
 int run_status(const std::filesystem::path& config_file);
 

@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   snapshot->add_option("-c,--config", config_file, "TOML configuration file")->required();
   std::string snapshot_table;
   snapshot->add_option("--table", snapshot_table, "schema.table to snapshot again")->required();
+  auto* resync = app.add_subcommand(
+      "resync", "After a lost slot: at its next start the pipeline recreates the slot and snapshots every table again, "
+                "deleting target rows the source no longer has");
+  resync->add_option("-c,--config", config_file, "TOML configuration file")->required();
   auto* check = app.add_subcommand("check", "Validate the configuration file (and the source, when live)");
   check->add_option("-c,--config", config_file, "TOML configuration file")->required();
   auto* ddl = app.add_subcommand("ddl", "Print the StarRocks CREATE DATABASE and CREATE TABLE of the selected tables");
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
   if (*snapshot) return pg2sr::engine::run_snapshot_request(config_file, snapshot_table);
   if (*slot_list) return pg2sr::engine::run_slot_list(config_file);
   if (*slot_drop) return pg2sr::engine::run_slot_drop(config_file);
+  if (*resync) return pg2sr::engine::run_resync(config_file);
   std::cout << app.help();
   return pg2sr::engine::exit_config;
 }

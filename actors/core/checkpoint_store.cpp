@@ -50,10 +50,15 @@ std::optional<checkpoint_state> checkpoint_store::load() const {
           c.done = jc.at("done").get<bool>();
           c.source_relid = jc.value("source_relid", std::uint32_t{0});
           c.deletes = jc.value("deletes", false);
+          c.target_keys = jc.value("target_keys", false);
+          c.keys_file = jc.value("keys_file", "");
+          if (c.keys_file.find_first_of("/\\") != std::string::npos || c.keys_file.starts_with("."))
+            throw std::runtime_error("keys_file is not a file name");
           t.chunks.push_back(std::move(c));
         }
         s.snapshot.tables.push_back(std::move(t));
       }
+      s.snapshot.resync_pending = j.at("snapshot").value("resync_pending", false);
       auto partitions = j.at("snapshot").value("partition_leaves", nlohmann::json::object());
       for (const auto& [root, leaves] : partitions.items())
         s.snapshot.partition_leaves[static_cast<std::uint32_t>(std::stoul(root))] =
@@ -77,7 +82,7 @@ void checkpoint_store::save(const checkpoint_state& state) const {
   std::filesystem::create_directories(dir_);
   nlohmann::json j{{"version", 1}, {"durable_lsn", codecs::format_lsn(state.durable_lsn)},
                    {"source_id", state.source_id}};
-  if (!state.snapshot.tables.empty() || !state.snapshot.partition_leaves.empty()) {
+  if (!state.snapshot.tables.empty() || !state.snapshot.partition_leaves.empty() || state.snapshot.resync_pending) {
     nlohmann::json tables = nlohmann::json::array();
     for (const auto& t : state.snapshot.tables) {
       nlohmann::json chunks = nlohmann::json::array();
@@ -86,6 +91,8 @@ void checkpoint_store::save(const checkpoint_state& state) const {
                           {"estimated_rows", c.estimated_rows}, {"done", c.done}});
         if (c.source_relid != 0) chunks.back()["source_relid"] = c.source_relid;
         if (c.deletes) chunks.back()["deletes"] = true;
+        if (c.target_keys) chunks.back()["target_keys"] = true;
+        if (!c.keys_file.empty()) chunks.back()["keys_file"] = c.keys_file;
       }
       tables.push_back({{"relid", t.relid}, {"schema", t.schema}, {"name", t.name}, {"select_list", t.select_list},
                         {"columns", t.columns}, {"key_columns", t.key_columns}, {"key_source", t.key_source},
@@ -94,6 +101,7 @@ void checkpoint_store::save(const checkpoint_state& state) const {
       if (t.rows_listed) tables.back()["rows_listed"] = true;
     }
     j["snapshot"] = {{"tables", tables}};
+    if (state.snapshot.resync_pending) j["snapshot"]["resync_pending"] = true;
     if (!state.snapshot.partition_leaves.empty()) {
       nlohmann::json leaves = nlohmann::json::object();
       for (const auto& [root, l] : state.snapshot.partition_leaves) leaves[std::to_string(root)] = l;

@@ -132,6 +132,11 @@ struct chunk_task {
   bool rows_predate_stream = false;
   /// The rows read are to be deleted from the target (a detached partition's), not loaded.
   bool deletes = false;
+  /// With deletes: a resync's chunk of target keys, listed in `target_keys_file`
+  /// (actors/snapshot/resync_keys.hpp); those the source no longer has are the chunk's
+  /// rows, key columns only.
+  bool target_keys = false;
+  std::string target_keys_file;
   /// Read from this relation (by oid: a detached partition, maybe renamed since) instead of
   /// `table_sql`, which then names the partitioned table it left; 0: none.
   std::uint32_t source_relid = 0;

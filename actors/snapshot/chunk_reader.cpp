@@ -3,11 +3,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "actors/snapshot/listed_rows.hpp"
+#include "actors/snapshot/resync_keys.hpp"
 #include "actors/snapshot/watermark.hpp"
 #include "codecs/values/copy_text.hpp"
 #include "codecs/values/pg_snapshot.hpp"
@@ -29,9 +32,87 @@ void emit_watermark(pg_connection& conn, char kind, const std::string& id) {
             quote_literal(conn.get(), std::string(1, kind) + ":" + id) + ")");
 }
 
-// COPY the chunk in a REPEATABLE READ transaction whose snapshot goes with the last rows, sending rows to the watermark in messages of rows_per_message rows.
+using batch_ptr = std::shared_ptr<change_batch>;
+
+// Runs `sql` (a COPY ... TO STDOUT of the task's columns), appending its rows to `batch`,
+// which goes to the watermark each time it holds rows_per_message rows. Returns the rows.
+std::uint64_t copy_rows(self_ptr self, pg_connection& connection, const chunk_task& task,
+                        const chunk_reader_settings& settings, const watermark_actor& watermark, const std::string& sql,
+                        batch_ptr& batch, const std::function<batch_ptr()>& fresh_batch) {
+  PGconn* conn = connection.get();
+  PGresult* res = PQexec(conn, sql.c_str());
+  if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
+  PQclear(res);
+  codecs::copy_text::copy_text_parser parser(task.relation);
+  for (;;) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn, &buf, 0);
+    if (n == -1) break;
+    if (n < 0) throw pg_error("COPY of " + task.table_sql + " failed: " + last_error(conn), "");
+    auto err = parser.feed(std::string_view(buf, static_cast<std::size_t>(n)), *batch);
+    PQfreemem(buf);
+    if (err) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+    if (batch->events.size() >= settings.rows_per_message) {
+      self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false, {}});
+      batch = fresh_batch();
+    }
+  }
+  pg_connection::check_result(conn, PQgetResult(conn));
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  if (auto err = parser.finish()) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+  return parser.rows();
+}
+
+// A resync's target_keys chunk: COPY statements (a thousand keys each) returning, of the
+// target's `keys`, those the source has no row for in this transaction's snapshot, as rows
+// of the table with only their key columns (the others NULL). The source casts and
+// compares them (its types, its collations) and prints them in its own text form, the form
+// the stream's keys have.
+std::vector<std::string> missing_keys_sql(pg_connection& conn, const chunk_task& task,
+                                          const std::vector<target_key>& keys) {
+  std::vector<std::string> types;
+  for (const auto& k : task.key_columns) {
+    auto t = conn.query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass "
+                        "AND attname = $2 AND NOT attisdropped",
+                        {task.table_sql, k});
+    if (t.empty() || !t[0][0]) throw pg_error(task.table_sql + " has no column " + quote_ident(k) + " any more", "");
+    types.push_back(*t[0][0]);
+  }
+  std::string select_list, match, names;
+  for (std::size_t i = 0; i < task.key_columns.size(); ++i) {
+    std::string v = "v.c" + std::to_string(i) + "::" + types[i];
+    match += (i ? " AND " : "") + std::string("s.") + quote_ident(task.key_columns[i]) + " = " + v;
+    names += (i ? ", c" : "c") + std::to_string(i);
+  }
+  for (const auto& c : task.relation->columns) {
+    auto at = std::find(task.key_columns.begin(), task.key_columns.end(), c.name);
+    select_list += (select_list.empty() ? "" : ", ") +
+                   (at == task.key_columns.end()
+                        ? std::string("NULL")
+                        : "v.c" + std::to_string(at - task.key_columns.begin()) + "::" +
+                              types[static_cast<std::size_t>(at - task.key_columns.begin())]);
+  }
+  constexpr std::size_t keys_per_statement = 1000;
+  std::vector<std::string> out;
+  for (std::size_t first = 0; first < keys.size(); first += keys_per_statement) {
+    std::string values;
+    for (std::size_t r = first; r < std::min(keys.size(), first + keys_per_statement); ++r) {
+      if (keys[r].size() != task.key_columns.size()) throw pg_error("a target key of the wrong width", "");
+      values += values.empty() ? "(" : ", (";
+      for (std::size_t i = 0; i < keys[r].size(); ++i) values += (i ? ", " : "") + quote_literal(conn.get(), keys[r][i]);
+      values += ")";
+    }
+    out.push_back("COPY (SELECT " + select_list + " FROM (VALUES " + values + ") AS v(" + names +
+                  ") WHERE NOT EXISTS (SELECT FROM " + task.table_sql + " AS s WHERE " + match + ")) TO STDOUT");
+  }
+  return out;
+}
+
+// COPY the chunk in a REPEATABLE READ transaction whose snapshot goes with the last rows,
+// sending rows to the watermark in messages of rows_per_message rows. `target_keys`: a
+// target_keys chunk's keys.
 std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_reader_settings& settings,
-                         const watermark_actor& watermark) {
+                         const watermark_actor& watermark, const std::vector<target_key>& target_keys) {
   auto& connection = *self->state.conn;
   std::optional<listed_rows> listed;
   if (!task.listed_rows.empty()) listed = read_listed_rows(task.listed_rows);
@@ -76,12 +157,9 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
     }
     from += " AS " + quote_ident(detached_alias);
   }
-  PGconn* conn = connection.get();
-  std::string sql = "COPY (SELECT " + select_list + " FROM " + from + " WHERE " + where + ") TO STDOUT";
-  PGresult* res = PQexec(conn, sql.c_str());
-  if (PQresultStatus(res) != PGRES_COPY_OUT) pg_connection::check_result(conn, res);
-  PQclear(res);
-  codecs::copy_text::copy_text_parser parser(task.relation);
+  std::vector<std::string> statements;
+  if (task.target_keys) statements = missing_keys_sql(connection, task, target_keys);
+  else statements.push_back("COPY (SELECT " + select_list + " FROM " + from + " WHERE " + where + ") TO STDOUT");
   const std::size_t columns = task.relation->columns.size();
   auto fresh_batch = [&] {  // sized for a message's rows: no growth while it fills
     auto b = std::make_shared<change_batch>();
@@ -91,25 +169,11 @@ std::uint64_t copy_chunk(self_ptr self, const chunk_task& task, const chunk_read
     return b;
   };
   auto batch = fresh_batch();
-  for (;;) {
-    char* buf = nullptr;
-    int n = PQgetCopyData(conn, &buf, 0);
-    if (n == -1) break;
-    if (n < 0) throw pg_error("COPY of " + task.table_sql + " failed: " + last_error(conn), "");
-    auto err = parser.feed(std::string_view(buf, static_cast<std::size_t>(n)), *batch);
-    PQfreemem(buf);
-    if (err) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
-    if (batch->events.size() >= settings.rows_per_message) {
-      self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), false, {}});
-      batch = fresh_batch();
-    }
-  }
-  pg_connection::check_result(conn, PQgetResult(conn));
-  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
-  if (auto err = parser.finish()) throw pg_error("COPY of " + task.table_sql + ": " + codecs::copy_text::to_string(*err), "");
+  std::uint64_t rows = 0;
+  for (const auto& sql : statements) rows += copy_rows(self, connection, task, settings, watermark, sql, batch, fresh_batch);
   connection.exec("COMMIT");
   self->send(watermark, chunk_rows_msg{task.watermark_id, std::move(batch), true, std::move(*snapshot)});
-  return parser.rows();
+  return rows;
 }
 
 }  // namespace
@@ -127,10 +191,12 @@ chunk_reader_actor::behavior_type chunk_reader(self_ptr self, chunk_reader_setti
             self->state.conn = std::make_unique<pg_connection>(settings.conninfo);
             self->state.conn->exec("SET synchronous_commit = on");
           }
+          std::vector<target_key> target_keys;
+          if (task.target_keys) target_keys = read_resync_keys(task.target_keys_file);
           // Before L and the snapshot; an abort of an earlier try of this chunk went before it.
           self->send(watermark, chunk_begin_msg{msg.task});
           emit_watermark(*self->state.conn, 'L', task.watermark_id);
-          rows = copy_chunk(self, task, settings, watermark);
+          rows = copy_chunk(self, task, settings, watermark, target_keys);
           emit_watermark(*self->state.conn, 'H', task.watermark_id);
         } catch (const std::exception& e) {
           self->send(watermark, chunk_abort_msg{task.watermark_id});

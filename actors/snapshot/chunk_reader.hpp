@@ -3,6 +3,8 @@
 //   SELECT pg_logical_emit_message(false, 'pg2sr', 'L:<id>')      low watermark
 //   COPY (SELECT <columns> FROM <table> WHERE <chunk>) TO STDOUT   rows -> watermark actor
 //   SELECT pg_logical_emit_message(false, 'pg2sr', 'H:<id>')      high watermark
+// A resync's target_keys chunk COPYs, of the target keys its file lists, those the source no
+// longer has (actors/snapshot/resync_keys.hpp).
 // Runs detached: libpq blocks.
 //
 // Receives: read_chunk_msg (chunker; reply chunk_read_msg).

@@ -1,11 +1,11 @@
 #include "actors/snapshot/listed_rows.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
 #include "actors/core/durable_file.hpp"
+#include "actors/snapshot/chunk_files.hpp"
 
 namespace pg2sr::actors {
 
@@ -17,20 +17,10 @@ bool array_literal(const std::string& text) {
          text.find_first_not_of("0123456789,\"(){}") == std::string::npos;
 }
 
-// "<relid>.<chunk>.rows" -> the two numbers.
-bool parse_name(const std::string& name, std::uint32_t& relid, std::uint32_t& chunk) {
-  unsigned long r = 0, c = 0;
-  char tail[8] = {};
-  if (std::sscanf(name.c_str(), "%lu.%lu.%7s", &r, &c, tail) != 3 || std::string(tail) != "rows") return false;
-  relid = static_cast<std::uint32_t>(r);
-  chunk = static_cast<std::uint32_t>(c);
-  return listed_rows_file("", relid, chunk).string() == name;
-}
-
 }  // namespace
 
 std::filesystem::path listed_rows_file(const std::filesystem::path& dir, std::uint32_t relid, std::uint32_t chunk) {
-  return dir / (std::to_string(relid) + "." + std::to_string(chunk) + ".rows");
+  return dir / chunk_file_name(relid, chunk, "rows");
 }
 
 void write_listed_rows(const std::filesystem::path& file, const listed_rows& rows) {
@@ -72,19 +62,12 @@ std::string listed_rows_condition(pg_connection& conn, const listed_rows& rows) 
 }
 
 std::size_t remove_unneeded_listed_rows(const std::filesystem::path& dir, const snapshot_state& snapshot) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return 0;
-  std::size_t removed = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::uint32_t relid = 0, chunk = 0;
-    if (!parse_name(entry.path().filename().string(), relid, chunk)) continue;
+  return remove_chunk_files(dir, "rows", [&](std::uint32_t relid, std::uint32_t chunk, const std::string&) {
     const auto* table = snapshot.find(relid);
-    bool needed = table && table->rows_listed &&
-                  std::any_of(table->chunks.begin(), table->chunks.end(),
-                              [&](const snapshot_chunk_state& c) { return c.index == chunk && !c.done; });
-    if (!needed && std::filesystem::remove(entry.path(), ec)) ++removed;
-  }
-  return removed;
+    return table && table->rows_listed && std::any_of(table->chunks.begin(), table->chunks.end(), [&](const auto& c) {
+             return c.index == chunk && !c.done;
+           });
+  });
 }
 
 }  // namespace pg2sr::actors

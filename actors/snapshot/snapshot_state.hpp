@@ -21,6 +21,10 @@ struct snapshot_chunk_state {
   std::uint32_t source_relid = 0;
   /// The rows read are deleted from the target (a detached partition's rows), not loaded.
   bool deletes = false;
+  /// A resync's chunk of target keys (with deletes), listed in a file
+  /// (actors/snapshot/resync_keys.hpp): those the source no longer has are deleted.
+  bool target_keys = false;
+  std::string keys_file;  ///< its file's name in state_dir/resync-keys/
 };
 
 struct snapshot_table_state {
@@ -48,6 +52,9 @@ struct snapshot_state {
   /// holds them, i.e. once the chunks that load an attached one's rows and delete a
   /// detached one's are planned (engine/source/partition_watch.hpp).
   std::map<std::uint32_t, std::vector<std::uint32_t>> partition_leaves;
+  /// A resync was asked for (`pg2sr resync`, or a lost slot with on_lost_slot = "resync")
+  /// and its plan is not saved yet: the next start drops the slot and plans it.
+  bool resync_pending = false;
   bool complete() const;
   std::size_t chunks_total() const;
   std::size_t chunks_done() const;

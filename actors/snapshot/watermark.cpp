@@ -206,11 +206,12 @@ std::shared_ptr<change_batch> completed_rows(watermark_state& st, const chunk_wi
   return out;
 }
 
-// Chunk rows (inserts of whole rows) -> deletes whose old tuple is the whole row.
-void as_deletes(change_batch& rows) {
+// Chunk rows (inserts) -> deletes whose old tuple is the whole row ('O'), or the key with
+// the other columns NULL ('K', as pgoutput sends a delete under REPLICA IDENTITY DEFAULT).
+void as_deletes(change_batch& rows, char old_kind) {
   for (auto& e : rows.events) {
     e.op = change_op::delete_row;
-    e.old_kind = 'O';
+    e.old_kind = old_kind;
     e.old_begin = e.new_begin;
     e.old_count = e.new_count;
     e.new_count = 0;
@@ -237,8 +238,9 @@ std::string stale_reason(const watermark_state& st, const chunk_window& w) {
            " committed before the low watermark but was not yet visible to the chunk's snapshot";
   // A detached partition's rows may still be among those of a chunk of its table opened
   // before this one (its snapshot older than the detach): released later, they would be
-  // loaded again after these deletes.
-  if (w.task->deletes)
+  // loaded again after these deletes. (A resync's key is gone from the source itself: an
+  // older chunk that read it has the delete in its window.)
+  if (w.task->deletes && !w.task->target_keys)
     for (const auto& [id, other] : st.windows)
       if (other.open && other.task->ref.relid == w.task->ref.relid && other.low_lsn < w.low_lsn)
         return "chunk " + other.task->description + " of the table, opened before it, is still open";
@@ -255,6 +257,20 @@ void prune_commits(watermark_state& st) {
   }
   st.commits.prune(floor, st.windows.empty());
   if (st.windows.empty()) st.newest_xmin.reset();
+}
+
+// The rows a chunk loads are kept out of the deletes of every open deletes window of its
+// table: such a window's snapshot may be older than the rows (a partition attached after
+// a resync chunk read the source), and its deletes come after them.
+void spare_from_deletes(watermark_state& st, const chunk_window& loaded) {
+  for (auto& [id, other] : st.windows) {
+    if (!other.open || !other.task->deletes || other.task->rows_predate_stream ||
+        other.task->ref.relid != loaded.task->ref.relid)
+      continue;
+    const auto& idx = key_indexes_of(st, loaded.task->relation, other.task->key_columns);
+    for (const auto& rows : loaded.rows)
+      for (const auto& e : rows->events) other.dirty.insert(key_text(rows->new_tuple(e), idx));
+  }
 }
 
 // High watermark: the chunk's rows minus the dirty keys, here, then the chunk is complete.
@@ -300,11 +316,13 @@ void release(self_ptr self, const std::string& id) {
                   w.task->description, w.task->table_sql, completed->events.size());
     w.rows.push_back(std::move(completed));
   }
-  // A detached partition's rows, minus the keys the stream wrote meanwhile, leave the
-  // target as deletes, loaded like the stream's changes (not as snapshot rows, which a
-  // target may append unconditionally).
+  // A detached partition's rows (or a resync's keys the source no longer has), minus the
+  // keys the stream wrote meanwhile, leave the target as deletes, loaded like the stream's
+  // changes (not as snapshot rows, which a target may append unconditionally).
   if (w.task->deletes)
-    for (auto& rows : w.rows) as_deletes(*rows);
+    for (auto& rows : w.rows) as_deletes(*rows, w.task->target_keys ? 'K' : 'O');
+  else
+    spare_from_deletes(st, w);
   std::optional<chunk_ref> snapshot_rows_of;
   if (!w.task->deletes) snapshot_rows_of = w.task->ref;
   for (std::size_t b = 0; b < w.rows.size(); ++b) {

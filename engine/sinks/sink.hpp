@@ -6,10 +6,12 @@
 //   source only, before the slot) -> spawn_loaders -> spawn_committer -> shape_batches ->
 //   finish_after_snapshot (PostgreSQL source, once the snapshot is durable, and again at a
 //   clean stop) -> done_summary. `pg2sr check` asks check, `pg2sr ddl` takes_ddl and ddl.
+//   A resync asks resync_unsupported, then resync_table per table.
 #pragma once
 
 #include <caf/all.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "actors/core/checkpoint_store.hpp"
 #include "actors/core/messages.hpp"
 #include "actors/core/metrics.hpp"
+#include "actors/snapshot/resync_keys.hpp"
 #include "actors/source/pg_connection.hpp"
 #include "config/config.hpp"
 #include "engine/source/preflight.hpp"
@@ -62,6 +65,22 @@ class sink {
 
   /// Appended to the last log line of a clean stop.
   virtual std::string done_summary(const actors::pipeline_metrics& metrics) const { return ""; }
+
+  /// Resync (a lost slot, engine/source/resync.hpp): why this sink cannot delete from its
+  /// target the rows the source no longer has, or "" when it can.
+  virtual std::string resync_unsupported() const {
+    return "this sink cannot read its target's keys, so the rows deleted in the source while no slot kept its WAL "
+           "could not be found";
+  }
+  /// Resync, `table` just planned again (its snapshot reads every row), before anything
+  /// loads: calls `key` with the key of every row of its target table (a text value per
+  /// key column, readable as the source's type; rows with a NULL key left out) and returns
+  /// true; or empties the target table instead and returns false (keyless rows have no
+  /// key to be found by). Throws std::exception naming the target.
+  virtual bool resync_table(const actors::snapshot_table_state& table,
+                            const std::function<void(actors::target_key&&)>& key) {
+    return false;
+  }
 
   /// `pg2sr check`: what the sink can tell of its target before a run.
   virtual std::vector<check_result> check() const { return {}; }

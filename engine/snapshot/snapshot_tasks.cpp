@@ -10,6 +10,7 @@
 #include <random>
 
 #include "actors/snapshot/listed_rows.hpp"
+#include "actors/snapshot/resync_keys.hpp"
 #include "engine/snapshot/snapshot_catalog.hpp"
 #include "engine/snapshot/snapshot_plan.hpp"
 
@@ -34,6 +35,10 @@ bool read_by_ctid(const config::pipeline_config& cfg, const source_table& t) {
 // Where the keyless tables' chunks keep the rows they read (actors/snapshot/listed_rows.hpp).
 std::filesystem::path listed_rows_dir(const config::pipeline_config& cfg) {
   return cfg.pipeline.state_dir / "snapshot-rows";
+}
+
+std::filesystem::path resync_keys_dir(const config::pipeline_config& cfg) {
+  return cfg.pipeline.state_dir / "resync-keys";
 }
 
 namespace {
@@ -82,7 +87,7 @@ snapshot_table_state plan_one(const config::pipeline_config& cfg, actors::pg_con
 
 // A task per unfinished chunk; a run id in the watermark ids makes watermarks of earlier
 // runs (replayed after a restart) unknown, hence ignored.
-void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t, const std::filesystem::path& listed_dir,
+void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t, const config::pipeline_config& cfg,
                      std::vector<chunk_task_ptr>& tasks) {
   // Unique per plan: watermarks of an earlier run or plan (replayed) are unknown, so ignored.
   static const std::string run = std::to_string(std::random_device{}() ^ static_cast<unsigned>(std::time(nullptr)));
@@ -97,6 +102,8 @@ void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t,
       task->table_sql = actors::quote_qualified(t.schema, t.name);
       task->source_relid = c.source_relid;
       task->deletes = c.deletes;
+      task->target_keys = c.target_keys;
+      if (c.target_keys) task->target_keys_file = (resync_keys_dir(cfg) / c.keys_file).string();
       task->select_list = t.select_list;
       task->predicate = t.written_before.empty()
                             ? c.predicate
@@ -106,7 +113,7 @@ void add_table_tasks(actors::pg_connection& conn, const snapshot_table_state& t,
       task->relation = relation;
       task->watermark_id = prefix + ":" + std::to_string(t.relid) + ":" + std::to_string(c.index);
       task->rows_predate_stream = t.rows_listed || !t.written_before.empty();
-      if (t.rows_listed) task->listed_rows = actors::listed_rows_file(listed_dir, t.relid, c.index).string();
+      if (t.rows_listed) task->listed_rows = actors::listed_rows_file(listed_rows_dir(cfg), t.relid, c.index).string();
       tasks.push_back(std::move(task));
     }
   }
@@ -156,14 +163,14 @@ std::vector<chunk_task_ptr> snapshot_tasks(const config::pipeline_config& cfg, a
                                            const checkpoint_state& state) {
   std::vector<chunk_task_ptr> tasks;
   for (const auto& t : state.snapshot.tables)
-    if (t.chunks_done() < t.chunks.size()) add_table_tasks(conn, t, listed_rows_dir(cfg), tasks);
+    if (t.chunks_done() < t.chunks.size()) add_table_tasks(conn, t, cfg, tasks);
   return tasks;
 }
 
 std::vector<chunk_task_ptr> table_tasks(const config::pipeline_config& cfg, actors::pg_connection& conn,
                                         const snapshot_table_state& table) {
   std::vector<chunk_task_ptr> tasks;
-  add_table_tasks(conn, table, listed_rows_dir(cfg), tasks);
+  add_table_tasks(conn, table, cfg, tasks);
   return tasks;
 }
 
@@ -175,7 +182,7 @@ snapshot_table_state table_shape(const config::pipeline_config& cfg, actors::pg_
 snapshot_table_state plan_table_again(const config::pipeline_config& cfg, actors::pg_connection& conn,
                                       const source_table& table, std::vector<chunk_task_ptr>& tasks) {
   auto plan = plan_one(cfg, conn, table, nullptr);
-  add_table_tasks(conn, plan, listed_rows_dir(cfg), tasks);
+  add_table_tasks(conn, plan, cfg, tasks);
   return plan;
 }
 

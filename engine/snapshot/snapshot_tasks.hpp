@@ -24,6 +24,9 @@ bool read_by_ctid(const config::pipeline_config& cfg, const source_table& t);
 /// Where the keyless tables' chunks keep the rows they read (actors/snapshot/listed_rows.hpp).
 std::filesystem::path listed_rows_dir(const config::pipeline_config& cfg);
 
+/// Where a resync's chunks keep the target keys they check (actors/snapshot/resync_keys.hpp).
+std::filesystem::path resync_keys_dir(const config::pipeline_config& cfg);
+
 /// Plans the selected tables not in `state`'s plan yet: all of them, or with mode = never
 /// only the ones asked for with `pg2sr snapshot` (`requested`, re-planned even when
 /// planned). Keyless tables first, while `exported` (a transaction on the new slot's

@@ -6,12 +6,14 @@
 #include <algorithm>
 
 #include "actors/snapshot/listed_rows.hpp"
+#include "actors/snapshot/resync_keys.hpp"
 #include "actors/source/pg_replication_source.hpp"
 #include "engine/sinks/target_problems.hpp"
 #include "engine/snapshot/snapshot_requests.hpp"
 #include "engine/snapshot/snapshot_tasks.hpp"
 #include "engine/source/partition_watch.hpp"
 #include "engine/source/publication.hpp"
+#include "engine/source/resync.hpp"
 #include "engine/source/slot_commands.hpp"
 #include "engine/state_dir.hpp"
 #include "engine/stop_signals.hpp"
@@ -35,9 +37,9 @@ namespace {
 // the SQL function creates the slot and keyless tables are read whole.
 std::unique_ptr<actors::pg_connection> create_pipeline_slot(const config::pipeline_config& cfg,
                                                             actors::pg_connection& conn,
-                                                            const std::vector<source_table>& tables) {
+                                                            const std::vector<source_table>& tables, bool snapshot) {
   const auto& src = cfg.source;
-  bool keyless = cfg.snapshot.mode != config::snapshot_mode::never &&
+  bool keyless = snapshot &&
                  std::any_of(tables.begin(), tables.end(), [&](const source_table& t) { return read_by_ctid(cfg, t); });
   if (keyless) {
     try {
@@ -108,17 +110,35 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                    where_of(src.postgres), src.slot, dropped.message);
       slot_exists = false;
     }
-    if (slot_exists) {
-      if (auto risk = slot_wal_risk(*ours); risk && risk->wal_status == "lost") {
-        spdlog::error("source {}: {}", where_of(src.postgres), risk->message);
+    if (!slot_exists) ours.reset();
+    bool resync = state.snapshot.resync_pending;
+    if (auto lost = lost_changes(src.slot, ours, state, checkpoint_found); !lost.empty() && !resync) {
+      if (src.on_lost_slot == config::lost_slot_action::fail) {
+        spdlog::error("source {}: {}", where_of(src.postgres), lost);
         return false;
-      } else if (risk) {
-        spdlog::warn("source {}: {}", where_of(src.postgres), risk->message);
       }
+      spdlog::warn("source {}: {}", where_of(src.postgres), lost);
+      spdlog::warn("source {}: on_lost_slot = \"resync\": resyncing now", where_of(src.postgres));
+      resync = true;
+    } else if (auto risk = ours ? slot_wal_risk(*ours) : std::nullopt; risk && !resync) {
+      spdlog::warn("source {}: {}", where_of(src.postgres), risk->message);
     }
+    if (resync) {
+      if (auto why = target.resync_unsupported(); !why.empty()) {
+        spdlog::error("resync: sink {}: {}; start over instead: `pg2sr slot drop -c FILE`, empty the target tables, "
+                      "remove {}, and run again",
+                      config::to_string(cfg.sink.kind), why, store.file().string());
+        return false;
+      }
+      begin_resync(conn, src.slot, state, store);
+      spdlog::info("source {}: resync: slot {} is created again and every selected table's snapshot taken again",
+                   where_of(src.postgres), src.slot);
+      slot_exists = false;
+    }
+    bool snapshot = cfg.snapshot.mode != config::snapshot_mode::never || resync;
     if (!slot_exists) {
-      if (cfg.snapshot.mode != config::snapshot_mode::never) mark_slot_unplanned(dir, src.slot);
-      exported = create_pipeline_slot(cfg, conn, tables);
+      if (snapshot) mark_slot_unplanned(dir, src.slot);
+      exported = create_pipeline_slot(cfg, conn, tables, snapshot);
     } else if (!checkpoint_found && cfg.snapshot.mode != config::snapshot_mode::never)
       spdlog::warn("replication slot {} exists but {} holds no checkpoint (lost, or another state_dir than the "
                    "last run's): the snapshot is taken again, since what the target already holds is unknown; its "
@@ -133,16 +153,21 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
     for (auto& [root, leaves] : partition_leaves(conn, tables))
       recorded = state.snapshot.partition_leaves.try_emplace(root, leaves).second || recorded;
     auto requested = take_snapshot_requests(cfg.pipeline.state_dir);
+    if (resync)
+      for (const auto& t : tables) requested.push_back(t.qualified());
     if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) {
       if (recorded) store.save(state);
       return true;
     }
     plan_snapshot(cfg, conn, tables, requested, exported, state);
     exported.reset();
+    if (resync) plan_resync(target, state, resync_keys_dir(cfg), std::max<std::uint64_t>(cfg.snapshot.chunk_rows, 1));
     store.save(state);  // the plan is durable before the first chunk is read
     clear_slot_unplanned(dir);
     if (auto gone = actors::remove_unneeded_listed_rows(listed_rows_dir(cfg), state.snapshot))
       spdlog::info("removed {} list(s) of rows that no unfinished snapshot chunk reads", gone);
+    if (auto gone = actors::remove_unneeded_resync_keys(resync_keys_dir(cfg), state.snapshot))
+      spdlog::info("removed {} list(s) of target keys that no unfinished resync chunk reads", gone);
     tasks = snapshot_tasks(cfg, conn, state);
     return true;
   } catch (const target_problems& e) {

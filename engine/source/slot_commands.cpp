@@ -103,9 +103,10 @@ std::string slot_wal_summary(const server_slot& slot) {
 
 std::string lost_slot_remedy(const std::string& slot) {
   return "the changes in the removed WAL cannot be read any more, so the target may miss them (deletes included); "
-         "to start over: stop pg2sr, `pg2sr slot drop -c FILE`, empty the target tables, remove the state_dir's "
-         "checkpoint.json, and run again (a new slot, every table's snapshot). To keep it from happening: raise "
-         "max_slot_wal_keep_size (or -1: unlimited) or keep pg2sr from stopping that long. Slot " +
+         "to recover: `pg2sr resync -c FILE`, then start pg2sr again (or set [source] on_lost_slot = \"resync\"): the "
+         "slot is created again and every table's snapshot taken again while streaming, deleting from the target the "
+         "rows the source no longer has. To keep it from happening: raise max_slot_wal_keep_size (or -1: unlimited) "
+         "or keep pg2sr from stopping that long. Slot " +
          in_quotes(slot);
 }
 

@@ -89,7 +89,7 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
     b->events.push_back(del);
     return b;
   }
-  std::shared_ptr<change_batch> watermark_message(char kind, std::uint32_t xid, lsn_t commit) {
+  std::shared_ptr<change_batch> watermark_message(char kind, std::uint32_t xid, lsn_t commit, std::string id = "") {
     auto b = std::make_shared<change_batch>();
     change_event m;
     m.op = change_op::message;
@@ -98,7 +98,7 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
     m.new_begin = 0;
     m.new_count = 2;
     b->values.push_back({value_kind::text, text(watermark_prefix)});
-    b->values.push_back({value_kind::text, text(std::string(1, kind) + ":" + task->watermark_id)});
+    b->values.push_back({value_kind::text, text(std::string(1, kind) + ":" + (id.empty() ? task->watermark_id : id))});
     b->events.push_back(m);
     return b;
   }
@@ -108,11 +108,13 @@ struct watermark_fixture : pg2sr::test::deterministic_actors {
   }
   // The chunk's rows (keys 1..3) as its snapshot saw them, with its in-progress xids.
   // The chunk's rows (`keys`), its snapshot: xmin 700, xmax 1000, `invisible` in progress.
-  void chunk_rows(std::vector<std::uint64_t> invisible, std::vector<std::string> keys = {"1", "2", "3"}) {
+  void chunk_rows(std::vector<std::uint64_t> invisible, std::vector<std::string> keys = {"1", "2", "3"},
+                  std::string id = "") {
     auto b = std::make_shared<change_batch>();
     b->relations.push_back(rel);
     for (auto& key : keys) pg2sr::test::append_insert(*b, *rel, text(std::move(key)));
-    caf::anon_send(merge, chunk_rows_msg{task->watermark_id, b, true, pg2sr::codecs::pg_snapshot{700, 1000, std::move(invisible)}});
+    caf::anon_send(merge, chunk_rows_msg{id.empty() ? task->watermark_id : id, b, true,
+                                         pg2sr::codecs::pg_snapshot{700, 1000, std::move(invisible)}});
     sched.run();
   }
   std::vector<std::string> snapshot_keys() const {
@@ -311,6 +313,30 @@ BOOST_FIXTURE_TEST_CASE(rows_changed_inside_the_window_are_left_to_the_stream, w
   stream(watermark_message('H', 902, 0x300));
   BOOST_TEST(snapshot_keys() == (std::vector<std::string>{"1", "3"}), boost::test_tools::per_element());
   BOOST_TEST(out.released.empty());  // nothing to read again
+}
+
+// A resync's chunk of target keys found keys 2 and 4 missing in its snapshot; inside its
+// window, a newer chunk of the table (a partition attached meanwhile) loaded key 2. Its
+// deletes come after that load: key 2 must not be among them.
+BOOST_FIXTURE_TEST_CASE(rows_loaded_inside_a_deletes_window_are_not_deleted_at_its_end, watermark_fixture) {
+  auto deletes = std::make_shared<chunk_task>(*task);
+  deletes->ref = chunk_ref{16384, 1};
+  deletes->watermark_id = "run:16384:1";
+  deletes->deletes = true;
+  deletes->target_keys = true;
+  caf::anon_send(merge, chunk_begin_msg{deletes});
+  sched.run();
+  stream(watermark_message('L', 900, 0x100, deletes->watermark_id));
+  chunk_rows({}, {"2", "4"}, deletes->watermark_id);
+  stream(watermark_message('L', 901, 0x200));  // the loading chunk: begun by the fixture
+  chunk_rows({}, {"1", "2", "3"});
+  stream(watermark_message('H', 902, 0x300));
+  stream(watermark_message('H', 903, 0x400, deletes->watermark_id));
+  BOOST_TEST(snapshot_keys() == (std::vector<std::string>{"1", "2", "3"}), boost::test_tools::per_element());
+  std::vector<std::string> deleted;
+  for (const auto& [key, snapshot] : out.rows)
+    if (key.starts_with("-")) deleted.push_back(key);
+  BOOST_TEST(deleted == (std::vector<std::string>{"-4"}), boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(transaction_committed_before_L_but_invisible_sends_the_chunk_back, watermark_fixture) {

@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(drop_removes_the_slot_and_warns_that_the_position_is_lost) 
   BOOST_TEST(r.exit_code == 0, r.output);
   BOOST_TEST(r.output.find("dropped slot \"" + ours + "\" (it was at confirmed_flush_lsn ") == 0u, r.output);
   BOOST_TEST(r.output.find("its position is lost") != std::string::npos, r.output);
-  BOOST_TEST(r.output.find("a re-snapshot may be needed") != std::string::npos, r.output);
+  BOOST_TEST(r.output.find("pg2sr resync -c FILE") != std::string::npos, r.output);
   BOOST_TEST(!slot_exists(db, ours));
 
   auto again = run_pg2sr("slot drop -c " + config->path());  // nothing left to drop

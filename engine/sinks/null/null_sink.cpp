@@ -23,6 +23,9 @@ class null_sink final : public sink {
     return loaders;
   }
 
+  // It keeps nothing: a resync has nothing to delete.
+  std::string resync_unsupported() const override { return ""; }
+
   std::string done_summary(const actors::pipeline_metrics& metrics) const override {
     return fmt::format(", checksum {:016x}", metrics.checksum.load());
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/sinks/postgres/postgres_loader.hpp"
+#include "engine/sinks/postgres/postgres_resync.hpp"
 #include "engine/sinks/postgres/postgres_target.hpp"
 
 namespace pg2sr::engine {
@@ -55,6 +56,12 @@ class postgres_sink final : public sink {
     for (int i = 0; i < pg.max_concurrent_loads; ++i)
       loaders.push_back(system.spawn<caf::detached>(actors::postgres_loader, ls));
     return loaders;
+  }
+
+  std::string resync_unsupported() const override { return ""; }
+  bool resync_table(const actors::snapshot_table_state& table,
+                    const std::function<void(actors::target_key&&)>& key) override {
+    return postgres_resync_table(cfg_, session_, table, key);
   }
 
   // The deferred primary keys, and with create_tables the source's other indexes.
