@@ -4,7 +4,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -159,6 +162,78 @@ BOOST_AUTO_TEST_CASE(connection_failures_stay_retryable) {
     BOOST_TEST((sl::classify(r) == sl::outcome::retry), curl_easy_strerror(code));
     BOOST_TEST(r.transport_error == curl_easy_strerror(code));
   }
+}
+
+namespace {
+
+// A one-shot HTTP server on a loopback socket: reads one request, writes `answer` (status
+// line, headers and body as given) and closes, as an FE that fails mid-answer does.
+struct one_answer_server {
+  int fd = -1;
+  int port = 0;
+  std::thread thread;
+  explicit one_answer_server(std::string answer) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    ::listen(fd, 1);
+    thread = std::thread([this, answer = std::move(answer)] {
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos || request.find("\"query\"") == std::string::npos) {
+        auto n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        request.append(buf, static_cast<std::size_t>(n));
+      }
+      (void)!::write(c, answer.data(), answer.size());
+      ::close(c);
+    });
+  }
+  ~one_answer_server() {
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    thread.join();
+  }
+};
+
+}  // namespace
+
+// The FE's HTTP SQL API streams its answer; one that ends before its statistics line was
+// cut off (the FE closes the connection on an error after the first rows): refused, so a
+// resync never takes part of a table's keys for all of them.
+BOOST_AUTO_TEST_CASE(an_sql_answer_without_its_statistics_is_refused_as_cut_off) {
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n";
+  std::string rows = "{\"connectionId\":1}\n{\"meta\":[{\"name\":\"id\",\"type\":\"int\"}]}\n{\"data\":[1]}\n{\"data\":[2]}\n";
+  for (bool complete : {true, false}) {
+    one_answer_server server(head + rows + (complete ? "{\"statistics\":{\"returnRows\":2}}\n" : ""));
+    stream_load_settings settings;
+    settings.fe_url = "http://127.0.0.1:" + std::to_string(server.port);
+    pg2sr::actors::stream_load_client client(settings);
+    std::vector<std::string> got;
+    auto run = [&] { client.query("db", "SELECT id FROM t", [&](const nlohmann::json& r) { got.push_back(r.dump()); }); };
+    if (complete) {
+      run();
+      BOOST_TEST(got == (std::vector<std::string>{"[1]", "[2]"}), boost::test_tools::per_element());
+    } else {
+      BOOST_CHECK_EXCEPTION(run(), std::runtime_error, [](const std::runtime_error& e) {
+        return std::string(e.what()).find("cut off") != std::string::npos;
+      });
+    }
+  }
+  one_answer_server failed(
+      "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n{\"status\":\"FAILED\",\"msg\":\"Unknown table 'db.t'\"}");
+  stream_load_settings settings;
+  settings.fe_url = "http://127.0.0.1:" + std::to_string(failed.port);
+  pg2sr::actors::stream_load_client client(settings);
+  BOOST_CHECK_EXCEPTION(client.query("db", "SELECT id FROM t", [](const nlohmann::json&) {}), std::runtime_error,
+                        [](const std::runtime_error& e) { return std::string(e.what()).find("Unknown table") != std::string::npos; });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

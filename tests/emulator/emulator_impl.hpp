@@ -92,6 +92,8 @@ struct starrocks_emulator::impl {
   void fe_stream_load(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void fe_transaction(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void fe_get_load_state(const httplib::Request& req, httplib::Response& res);
+  /// The HTTP SQL API (sql_api.cpp).
+  void fe_sql(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void install_admin_routes();
 
   // ---- BE (be_handlers.cpp) --------------------------------------------------------------

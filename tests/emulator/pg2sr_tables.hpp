@@ -16,10 +16,13 @@ namespace pg2sr::test::starrocks {
 
 /// Creates (or replaces) in `emulator` the table of every source table the configuration
 /// in `config_file` selects; its source password must be readable (env) by then.
-inline void create_pipeline_tables(starrocks_emulator& emulator, const std::filesystem::path& config_file) {
+/// `only`: just that table (created empty again), else all.
+inline void create_pipeline_tables(starrocks_emulator& emulator, const std::filesystem::path& config_file,
+                                   const std::string& only = "") {
   auto cfg = config::load_file(config_file);
   actors::pg_connection conn(config::conninfo(cfg.source.postgres, true));
   for (const auto& t : engine::describe_starrocks_tables(conn, engine::select_tables(conn, cfg.tables), cfg)) {
+    if (!only.empty() && t.name != only) continue;
     table_schema schema;
     schema.db = t.database;
     schema.table = t.name;

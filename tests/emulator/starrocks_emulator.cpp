@@ -151,6 +151,10 @@ void starrocks_emulator::impl::install_fe_routes() {
   fe.Post(R"(/api/transaction/(\w+))", transaction);
   fe.Get(R"(/api/([^/]+)/get_load_state)",
          [this](const httplib::Request& req, httplib::Response& res) { fe_get_load_state(req, res); });
+  fe.Post(R"(/api/v1/catalogs/([^/]+)/databases/([^/]+)/sql)",
+          [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+            fe_sql(req, res, reader);
+          });
   install_admin_routes();
 }
 

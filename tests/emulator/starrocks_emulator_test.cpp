@@ -344,6 +344,38 @@ BOOST_FIXTURE_TEST_CASE(json_rows_upsert_and_delete_by_op, emulator_fixture) {
   BOOST_CHECK_EQUAL(rows("orders"), (lines{"1|ann2|7|NULL", "4|dee|3|NULL", "5|eve|0|NULL", "6|fay|NULL|NULL"}));
 }
 
+// The HTTP SQL API answers a SELECT as newline-delimited JSON: connectionId, meta, a data
+// line per row (integers as numbers, the rest as strings), statistics; an unknown table or
+// statement is {"status": "FAILED", "msg": ...}, a bad password 401.
+BOOST_FIXTURE_TEST_CASE(the_sql_api_answers_a_select_line_by_line, emulator_fixture) {
+  load_json("orders", R"([{"id":1,"name":"ann","qty":2},{"id":2,"name":"b`ob","qty":5}])",
+            {"label: q1", "format: json", "strip_outer_array: true"});
+  auto sql = [&](const std::string& query, const std::string& password) {
+    http_request rq;
+    rq.method = "POST";
+    rq.url = emulator.fe_url() + "/api/v1/catalogs/default_catalog/databases/shop/sql";
+    rq.headers = {"Content-Type: application/json"};
+    rq.body = json{{"query", query}}.dump();
+    rq.password = password;
+    rq.expect = false;
+    return send(rq);
+  };
+  auto r = sql("SELECT `id`, `name` FROM `orders`;", "");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  BOOST_CHECK_EQUAL(r.body, "{\"connectionId\":1}\n"
+                            "{\"meta\":[{\"name\":\"id\",\"type\":\"BIGINT\"},{\"name\":\"name\",\"type\":\"VARCHAR(16)\"}]}\n"
+                            "{\"data\":[1,\"ann\"]}\n{\"data\":[2,\"b`ob\"]}\n"
+                            "{\"statistics\":{\"returnRows\":2,\"scanBytes\":0,\"scanRows\":2}}\n");
+  r = sql("select count(*) from shop.orders", "");
+  BOOST_CHECK(r.body.find("{\"data\":[2]}") != std::string::npos);
+  r = sql("SELECT id FROM nowhere", "");
+  BOOST_CHECK_EQUAL(json::parse(r.body).at("status"), "FAILED");
+  BOOST_CHECK(json::parse(r.body).at("msg").get<std::string>().find("Unknown table 'shop.nowhere'") != std::string::npos);
+  r = sql("DELETE FROM orders", "");
+  BOOST_CHECK_EQUAL(json::parse(r.body).at("status"), "FAILED");
+  BOOST_CHECK_EQUAL(sql("SELECT id FROM orders", "wrong").status, 401);
+}
+
 BOOST_FIXTURE_TEST_CASE(csv_rows_upsert_and_delete_with_an_op_column, emulator_fixture) {
   json j = load_json("orders", "1,ann,2,\\N,0\n2,bob,5,hello,0\n3,cy,1,z,0\n",
                      {"label: c1", "column_separator: ,", "columns: id,name,qty,note,__op"});

@@ -186,6 +186,77 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
   return r;
 }
 
+namespace {
+
+// The HTTP SQL API's answer, one JSON object per line, parsed as it arrives.
+struct query_answer {
+  const std::function<void(const nlohmann::json&)>* row;
+  std::string partial;   // a line not ended yet
+  std::string failure;   // {"status": "FAILED", "msg": ...}, or a row callback's exception
+  bool statistics = false;
+  void line(std::string_view text) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) throw std::runtime_error("not JSON: " + codecs::stream_load::clipped(std::string(text), 200));
+    if (j.contains("data")) (*row)(j["data"]);
+    else if (j.contains("statistics")) statistics = true;
+    else if (j.value("status", "") == "FAILED") failure = j.value("msg", "FAILED");
+  }
+};
+
+std::size_t write_query_answer(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* a = static_cast<query_answer*>(user);
+  std::size_t n = size * count;
+  try {
+    a->partial.append(data, n);
+    std::size_t start = 0;
+    for (auto nl = a->partial.find('\n'); nl != std::string::npos; nl = a->partial.find('\n', start)) {
+      if (nl > start) a->line(std::string_view(a->partial).substr(start, nl - start));
+      start = nl + 1;
+    }
+    a->partial.erase(0, start);
+    if (a->partial.size() > (64u << 20)) throw std::runtime_error("a line of more than 64 MiB");
+  } catch (const std::exception& e) {
+    a->failure = e.what();
+    return 0;  // curl stops with a write error
+  }
+  return n;
+}
+
+}  // namespace
+
+void stream_load_client::query(const std::string& db, const std::string& sql,
+                               const std::function<void(const nlohmann::json&)>& row) {
+  std::string unused;
+  impl_->common(impl_->settings.fe_url + "/api/v1/catalogs/default_catalog/databases/" + url_encode(db) + "/sql",
+                unused);
+  CURL* curl = impl_->curl;
+  query_answer answer{&row, {}, {}, false};
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_query_answer);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+  std::string body = nlohmann::json{{"query", sql}}.dump();
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
+  if (!answer.partial.empty() && answer.failure.empty()) {
+    try {
+      answer.line(answer.partial);
+    } catch (const std::exception& e) {
+      answer.failure = e.what();
+    }
+  }
+  std::string what = "the FE's SQL API (" + sql.substr(0, 200) + "): ";
+  if (!answer.failure.empty()) throw std::runtime_error(what + answer.failure);
+  if (rc != CURLE_OK) throw std::runtime_error(what + transport_failure(rc, impl_->error).message);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) throw std::runtime_error(what + "HTTP " + std::to_string(status));
+  if (!answer.statistics) throw std::runtime_error(what + "the answer ended before its statistics (cut off)");
+}
+
 codecs::stream_load::response stream_load_client::load(const std::string& db, const std::string& table,
                                                        const std::string& label, const http_headers& headers,
                                                        std::string_view body) {

@@ -3,7 +3,10 @@
 // rewound for the redirect), one connection kept per client. Used from a detached loader.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +49,13 @@ class stream_load_client {
   codecs::stream_load::response transaction(const std::string& op, const std::string& db, const std::string& table,
                                             const std::string& label, const http_headers& headers = {},
                                             std::string_view body = {});
+
+  /// A SELECT through the FE's HTTP SQL API (StarRocks 3.2+, POST
+  /// /api/v1/catalogs/default_catalog/databases/<db>/sql): `row` gets each row's values (a
+  /// JSON array) as the answer streams in, never the whole answer at once. Throws
+  /// std::runtime_error with the FE's message, or when the answer ends before its
+  /// statistics (the FE cut it off).
+  void query(const std::string& db, const std::string& sql, const std::function<void(const nlohmann::json&)>& row);
 
  private:
   codecs::stream_load::response send(const std::string& url, bool put, const http_headers& headers,

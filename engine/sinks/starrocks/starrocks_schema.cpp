@@ -248,12 +248,6 @@ void check_names(const std::vector<starrocks_table>& tables, std::vector<std::st
 
 // ---- DDL -------------------------------------------------------------------------------------
 
-std::string backquoted(const std::string& name) {
-  std::string out = "`";
-  for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
-  return out + "`";
-}
-
 std::string string_literal(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
@@ -381,6 +375,12 @@ std::vector<check_result> check_starrocks_tables(const config::pipeline_config& 
                cfg.sink.starrocks.database + " (" + std::to_string(keyed) + " Primary Key, " +
                std::to_string(tables.size() - static_cast<std::size_t>(keyed)) +
                " Duplicate Key); pg2sr ddl prints their CREATE TABLE"}};
+}
+
+std::string backquoted(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
+  return out + "`";
 }
 
 }  // namespace pg2sr::engine

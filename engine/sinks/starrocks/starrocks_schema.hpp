@@ -70,6 +70,9 @@ std::vector<starrocks_table> describe_starrocks_tables(actors::pg_connection& co
 /// "CREATE DATABASE IF NOT EXISTS `db`;"
 std::string create_database_sql(const std::string& database);
 
+/// A StarRocks identifier in backquotes, a backquote in it doubled.
+std::string backquoted(const std::string& name);
+
 /// The table's CREATE TABLE, after comment lines saying where it comes from and its notes.
 /// Primary Key: key columns first in key order, NOT NULL, PRIMARY KEY and DISTRIBUTED BY
 /// HASH on them. Duplicate Key: the sort column first, DUPLICATE KEY and HASH on it. Other

@@ -9,6 +9,7 @@
 #include "actors/sinks/starrocks/starrocks_committer.hpp"
 #include "actors/sinks/starrocks/starrocks_loader.hpp"
 #include "actors/sinks/starrocks/stream_load_client.hpp"
+#include "engine/sinks/starrocks/starrocks_resync.hpp"
 #include "engine/sinks/starrocks/starrocks_schema.hpp"
 #include "engine/snapshot/snapshot_catalog.hpp"
 #include "engine/stop_signals.hpp"
@@ -136,6 +137,12 @@ class starrocks_sink final : public sink {
   // Every column must map before anything is created on the source.
   void prepare_target(actors::pg_connection& source, const std::vector<source_table>& tables) override {
     *targets_ = starrocks_targets_of(source, tables, cfg_);
+  }
+
+  std::string resync_unsupported() const override { return ""; }
+  bool resync_table(const actors::snapshot_table_state& table,
+                    const std::function<void(actors::target_key&&)>& key) override {
+    return starrocks_resync_table(cfg_, *targets_, table, key);
   }
 
   std::vector<actors::loader_actor> spawn_loaders(caf::actor_system& system,
