@@ -8,12 +8,14 @@
 # every row durable in the target; pg_recvlogical: written and fsynced to its file), and
 # their ratio. STREAMING=on|off (default: pg2sr's default, off) sets pg2sr's [source]
 # streaming; pg_recvlogical always lets the walsender spill (what it does without it).
+# SINKS (default "null postgres") picks the sinks whose cases run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pg2sr=${PG2SR_BINARY:-$root/build/engine/pg2sr}
 rows=${ROWS:-10000000}
 streaming=${STREAMING:-off}
 in_flight_mib=${IN_FLIGHT_MIB:-256}
+sinks=${SINKS:-null postgres}  # e.g. SINKS=postgres for that sink's cases alone
 bin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d /tmp/pg2sr-bigtxn.XXXXXX)
 bash "$root/scripts/pg-cluster.sh" start "$work/pg" >/dev/null
@@ -116,7 +118,7 @@ run_case() {  # sink op sql
 }
 
 echo "big_transaction / $rows rows in one transaction, live, pg2sr streaming=$streaming, max_in_flight_bytes ${in_flight_mib}MiB / live source"
-for sink in null postgres; do
+for sink in $sinks; do
   sql "TRUNCATE big"
   sql "DROP TABLE IF EXISTS big" target
   run_case "$sink" insert "INSERT INTO big SELECT g, 0, 'row ' || g FROM generate_series(1, $rows) g"

@@ -67,30 +67,33 @@ std::uint64_t copy_rows(self_ptr self, pg_connection& connection, const chunk_ta
 // target's `keys`, those the source has no row for in this transaction's snapshot, as rows
 // of the table with only their key columns (the others NULL). The source casts and
 // compares them (its types, its collations) and prints them in its own text form, the form
-// the stream's keys have.
+// the stream's keys have. Compared as the bare type (varchar, numeric, bpchar), printed as
+// the column's (varchar(3), numeric(10,2), character(4): the padding the stream's key
+// has); a key the column's type would change (a value longer or finer than the column
+// holds now) is left alone: deleting what the cast made of it could hit another row.
 std::vector<std::string> missing_keys_sql(pg_connection& conn, const chunk_task& task,
                                           const std::vector<target_key>& keys) {
-  std::vector<std::string> types;
+  std::vector<std::string> bare, full;
   for (const auto& k : task.key_columns) {
-    auto t = conn.query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass "
-                        "AND attname = $2 AND NOT attisdropped",
+    auto t = conn.query("SELECT format_type(atttypid, NULL), format_type(atttypid, atttypmod) FROM pg_attribute "
+                        "WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped",
                         {task.table_sql, k});
-    if (t.empty() || !t[0][0]) throw pg_error(task.table_sql + " has no column " + quote_ident(k) + " any more", "");
-    types.push_back(*t[0][0]);
+    if (t.empty() || !t[0][0] || !t[0][1]) throw pg_error(task.table_sql + " has no column " + quote_ident(k) + " any more", "");
+    bare.push_back(*t[0][0]);
+    full.push_back(*t[0][1]);
   }
-  std::string select_list, match, names;
+  std::string select_list, match, unchanged, names;
   for (std::size_t i = 0; i < task.key_columns.size(); ++i) {
-    std::string v = "v.c" + std::to_string(i) + "::" + types[i];
-    match += (i ? " AND " : "") + std::string("s.") + quote_ident(task.key_columns[i]) + " = " + v;
+    std::string v = "v.c" + std::to_string(i);
+    match += (i ? " AND " : "") + std::string("s.") + quote_ident(task.key_columns[i]) + " = " + v + "::" + bare[i];
+    unchanged += " AND " + v + "::" + bare[i] + " = " + v + "::" + full[i];
     names += (i ? ", c" : "c") + std::to_string(i);
   }
   for (const auto& c : task.relation->columns) {
     auto at = std::find(task.key_columns.begin(), task.key_columns.end(), c.name);
+    auto i = static_cast<std::size_t>(at - task.key_columns.begin());
     select_list += (select_list.empty() ? "" : ", ") +
-                   (at == task.key_columns.end()
-                        ? std::string("NULL")
-                        : "v.c" + std::to_string(at - task.key_columns.begin()) + "::" +
-                              types[static_cast<std::size_t>(at - task.key_columns.begin())]);
+                   (at == task.key_columns.end() ? std::string("NULL") : "v.c" + std::to_string(i) + "::" + full[i]);
   }
   constexpr std::size_t keys_per_statement = 1000;
   std::vector<std::string> out;
@@ -103,7 +106,8 @@ std::vector<std::string> missing_keys_sql(pg_connection& conn, const chunk_task&
       values += ")";
     }
     out.push_back("COPY (SELECT " + select_list + " FROM (VALUES " + values + ") AS v(" + names +
-                  ") WHERE NOT EXISTS (SELECT FROM " + task.table_sql + " AS s WHERE " + match + ")) TO STDOUT");
+                  ") WHERE NOT EXISTS (SELECT FROM " + task.table_sql + " AS s WHERE " + match + ")" + unchanged +
+                  ") TO STDOUT");
   }
   return out;
 }

@@ -157,6 +157,8 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
       for (const auto& t : tables) requested.push_back(t.qualified());
     if (cfg.snapshot.mode == config::snapshot_mode::never && requested.empty()) {
       if (recorded) store.save(state);
+      // An earlier plan's unfinished chunks (a resync, a `pg2sr snapshot` request) go on.
+      if (!state.snapshot.complete()) tasks = snapshot_tasks(cfg, conn, state);
       return true;
     }
     plan_snapshot(cfg, conn, tables, requested, exported, state);

@@ -41,10 +41,10 @@ void plan_resync(sink& target, actors::checkpoint_state& state, const std::files
                  std::uint64_t chunk_rows) {
   std::filesystem::remove_all(keys_dir);  // an earlier resync's, or a crashed planning's
   std::size_t chunks = 0;
-  std::uint64_t keys = 0;
+  std::uint64_t all_keys = 0;
   for (auto& table : state.snapshot.tables) {
     std::vector<actors::target_key> batch;
-    std::uint64_t first = keys;
+    std::uint64_t keys = 0, first = 0;  // of this table
     auto flush = [&] {
       actors::snapshot_chunk_state c;
       c.index = static_cast<std::uint32_t>(table.chunks.size());
@@ -65,11 +65,12 @@ void plan_resync(sink& target, actors::checkpoint_state& state, const std::files
       if (batch.size() >= chunk_rows) flush();
     });
     if (listed && !batch.empty()) flush();
+    all_keys += keys;
   }
   state.snapshot.resync_pending = false;
   spdlog::info("resync: {} table(s) snapshotted again; {} target key(s) in {} chunk(s) to check against the source, "
                "deleting those it no longer has",
-               state.snapshot.tables.size(), keys, chunks);
+               state.snapshot.tables.size(), all_keys, chunks);
 }
 
 }  // namespace pg2sr::engine

@@ -94,13 +94,14 @@ select_query parse_select(const std::string& sql) {
   return q;
 }
 
-// How the FE's JSON writer prints a value of `type`: integers and floats as numbers, the
-// rest (DECIMAL, dates, strings) as strings.
+// How the BE's JSON result writer prints a value of `type`: TINYINT to BIGINT, FLOAT and
+// DOUBLE as numbers, BOOLEAN as 0/1, the rest (LARGEINT, DECIMAL, dates, strings) as strings.
 nlohmann::json json_value(const cell& value, const std::string& type) {
   if (!value) return nullptr;
   std::string t;
   for (char c : type) t += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const char* numeric : {"TINYINT", "SMALLINT", "INT", "BIGINT", "LARGEINT", "FLOAT", "DOUBLE"})
+  if (t == "BOOLEAN") return *value == "true" || *value == "1" ? 1 : 0;
+  for (const char* numeric : {"TINYINT", "SMALLINT", "INT", "BIGINT", "FLOAT", "DOUBLE"})
     if (t == numeric || t.starts_with(std::string(numeric) + "(")) {
       auto j = nlohmann::json::parse(*value, nullptr, false);
       if (j.is_number()) return j;

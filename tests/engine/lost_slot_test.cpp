@@ -221,8 +221,9 @@ BOOST_AUTO_TEST_CASE(a_resync_after_a_lost_slot_leaves_the_postgres_target_equal
   BOOST_TEST(differences(p.sql(), target.get()).empty(), differences(p.sql(), target.get()));
   p.stop();
 
-  // on_lost_slot = "resync": the start resyncs by itself.
-  p.rewrite_config("[snapshot]\nmode = \"initial\"\nchunk_rows = 100\n[sink]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
+  // on_lost_slot = "resync": the start resyncs by itself, snapshot mode "never" too (a
+  // resync snapshots whatever the mode, and a restart goes on with its plan).
+  p.rewrite_config("[snapshot]\nmode = \"never\"\nchunk_rows = 100\n[sink]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\n"
                    "port = " + std::to_string(server.port()) +
                        "\ndbname = \"resync_dst\"\nuser = \"postgres\"\npassword_env = \"PG2SR_LIVE_TEST_PASSWORD\"\n"
                        "create_tables = true\n",

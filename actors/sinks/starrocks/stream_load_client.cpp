@@ -188,11 +188,14 @@ codecs::stream_load::response stream_load_client::send(const std::string& url, b
 
 namespace {
 
-// The HTTP SQL API's answer, one JSON object per line, parsed as it arrives.
+// The HTTP SQL API's answer, one JSON object per line, parsed as it arrives; any other
+// answer than a 200 is kept as it is (its start) for the message.
 struct query_answer {
-  const std::function<void(const nlohmann::json&)>* row;
+  CURL* curl = nullptr;
+  const std::function<void(const nlohmann::json&)>* row = nullptr;
   std::string partial;   // a line not ended yet
-  std::string failure;   // {"status": "FAILED", "msg": ...}, or a row callback's exception
+  std::string failure;   // {"status": "FAILED", "msg": ...}, or what went wrong reading a line
+  std::string other;     // the start of an answer that is not a 200
   bool statistics = false;
   void line(std::string_view text) {
     auto j = nlohmann::json::parse(text, nullptr, false);
@@ -206,6 +209,12 @@ struct query_answer {
 std::size_t write_query_answer(char* data, std::size_t size, std::size_t count, void* user) {
   auto* a = static_cast<query_answer*>(user);
   std::size_t n = size * count;
+  long status = 0;
+  curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) {
+    if (a->other.size() < 4096) a->other.append(data, std::min(n, 4096 - a->other.size()));
+    return n;
+  }
   try {
     a->partial.append(data, n);
     std::size_t start = 0;
@@ -230,30 +239,43 @@ void stream_load_client::query(const std::string& db, const std::string& sql,
   impl_->common(impl_->settings.fe_url + "/api/v1/catalogs/default_catalog/databases/" + url_encode(db) + "/sql",
                 unused);
   CURL* curl = impl_->curl;
-  query_answer answer{&row, {}, {}, false};
+  query_answer answer;
+  answer.curl = curl;
+  answer.row = &row;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_query_answer);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-  std::string body = nlohmann::json{{"query", sql}}.dump();
+  // A large table's keys take as long as they take: no limit on the whole, only on silence
+  // (the FE streams as it reads). StarRocks' own query_timeout (300 s) is raised alike.
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 0L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 300L);
+  std::string body = nlohmann::json{{"query", sql}, {"sessionVariables", {{"query_timeout", 86400}}}}.dump();
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(list);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
-  if (!answer.partial.empty() && answer.failure.empty()) {
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  std::string what = "the FE's SQL API (" + sql.substr(0, 200) + "): ";
+  if (!answer.failure.empty()) throw std::runtime_error(what + answer.failure);  // a FAILED line, a bad line
+  if (rc != CURLE_OK) throw std::runtime_error(what + transport_failure(rc, impl_->error).message);
+  if (status != 200) {
+    auto j = nlohmann::json::parse(answer.other, nullptr, false);
+    std::string said = j.is_object() && j.contains("msg") ? j.value("msg", "") : codecs::stream_load::clipped(answer.other, 300);
+    throw std::runtime_error(what + "HTTP " + std::to_string(status) +
+                             (status == 404 ? " (StarRocks before 3.2 has no HTTP SQL API)" : "") +
+                             (said.empty() ? "" : ": " + said));
+  }
+  if (!answer.partial.empty()) {  // a last line without its newline
     try {
       answer.line(answer.partial);
     } catch (const std::exception& e) {
-      answer.failure = e.what();
+      throw std::runtime_error(what + e.what());
     }
+    if (!answer.failure.empty()) throw std::runtime_error(what + answer.failure);
   }
-  std::string what = "the FE's SQL API (" + sql.substr(0, 200) + "): ";
-  if (!answer.failure.empty()) throw std::runtime_error(what + answer.failure);
-  if (rc != CURLE_OK) throw std::runtime_error(what + transport_failure(rc, impl_->error).message);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) throw std::runtime_error(what + "HTTP " + std::to_string(status));
   if (!answer.statistics) throw std::runtime_error(what + "the answer ended before its statistics (cut off)");
 }
 

@@ -1,6 +1,7 @@
 // The StarRocks sink's part of a resync (engine/sinks/starrocks/starrocks_resync.hpp).
 #include "engine/sinks/starrocks/starrocks_resync.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "actors/sinks/starrocks/stream_load_client.hpp"
@@ -29,12 +30,20 @@ bool starrocks_resync_table(const config::pipeline_config& cfg, const actors::st
       return false;
     }
     std::string columns;
-    for (const auto& k : table.key_columns) columns += (columns.empty() ? "" : ", ") + backquoted(k);
+    std::vector<bool> utc;  // timestamptz keys: loaded as UTC without offset; the source reads "+00"
+    for (const auto& k : table.key_columns) {
+      columns += (columns.empty() ? "" : ", ") + backquoted(k);
+      auto at = std::find(target.columns.names.begin(), target.columns.names.end(), k);
+      utc.push_back(at != target.columns.names.end() &&
+                    target.columns.columns[static_cast<std::size_t>(at - target.columns.names.begin())].form ==
+                        codecs::starrocks::value_form::timestamptz);
+    }
     client.query(target.db, "SELECT " + columns + " FROM " + backquoted(target.name), [&](const nlohmann::json& r) {
       actors::target_key k;
       for (const auto& v : r) {
         if (v.is_null()) return;  // a NULL key: nothing to match it by
         k.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+        if (k.size() <= utc.size() && utc[k.size() - 1]) k.back() += "+00";
       }
       key(std::move(k));
     });
