@@ -81,6 +81,6 @@ echo "$summary in $((SECONDS - start)) s"
 echo "totals: rows compared ${total[rows]:-0} in ${total[tables]:-0} tables, ${total[commits]:-0} commits," \
   "${total[rollbacks]:-0} rollbacks; faults: kill9 ${total[kill9]:-0}," \
   "walsender_terminated ${total[walsender_terminated]:-0}, pg_restart ${total[pg_restart]:-0}," \
-  "emulator ${total[emulator]:-0};" \
+  "emulator ${total[emulator]:-0}, lost_slot_resync ${total[lost_slot_resync]:-0};" \
   "pg2sr ended on its own ${total[pg2sr_exits]:-0}x; differences ${total[differences]:-0}"
 ((${#failed[@]} == 0))

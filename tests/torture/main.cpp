@@ -157,6 +157,8 @@ class pg2sr_process {
     child_.reset();
   }
   bool running() const { return child_ != nullptr; }
+  /// `pg2sr resync -c p.toml` (pg2sr stopped): what it printed.
+  std::string resync() const { return test::run_command({binary_, "resync", "-c", (dir_ / "p.toml").string()}); }
   /// Restarts pg2sr if it ended on its own; returns the exit description ("" when running).
   std::string supervise() {
     test::process_result r;
@@ -338,18 +340,22 @@ struct workload {
 // (the rows of a partition attached or detached are chunks of its table). Swaps end well
 // before the workload does, so pg2sr has seen the last one by now.
 bool all_snapshots_done(const std::string& log, const run_plan& plan, std::string& waiting_for) {
+  // After a resync, every table's snapshot again.
+  auto resync = log.rfind("table(s) snapshotted again");
   for (const auto& t : plan.tables) {
     std::string said = "partitions of " + t.qualified() + " changed";
     auto changed = log.rfind(said);
     if (changed != std::string::npos && log.compare(changed + said.size(), 13, ": 0 chunk(s),") == 0)
       changed = std::string::npos;  // nothing to read: no "done" follows
     auto done = log.rfind("snapshot of " + t.qualified() + " done");
-    if (done == std::string::npos || (changed != std::string::npos && done < changed)) {
+    if (done == std::string::npos || (changed != std::string::npos && done < changed) ||
+        (resync != std::string::npos && done < resync)) {
       waiting_for = t.qualified();
       return false;
     }
   }
-  if (log.find("snapshot of public.torture_sentinel done") == std::string::npos) {
+  auto sentinel = log.rfind("snapshot of public.torture_sentinel done");
+  if (sentinel == std::string::npos || (resync != std::string::npos && sentinel < resync)) {
     waiting_for = "public.torture_sentinel";
     return false;
   }
@@ -361,7 +367,7 @@ std::string replay_command(const char* argv0, const run_options& o) {
   out << fs::absolute(argv0).string() << " --seed " << o.seed << " --minutes " << o.plan.minutes << " --max-tables "
       << o.plan.max_tables << " --big-rows " << o.plan.big_rows << " --faults-per-minute " << o.plan.faults_per_minute
       << (o.plan.keyless ? "" : " --no-keyless") << (o.plan.toast ? "" : " --no-toast")
-      << (o.plan.partitions ? "" : " --no-partitions") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
+      << (o.plan.partitions ? "" : " --no-partitions") << (o.plan.resync ? "" : " --no-resync") << (o.faults ? "" : " --no-faults") << " --sink " << o.sink
       << " --work-dir " << o.work_dir
       << " --pg2sr " << o.pg2sr_binary;
   return out.str();
@@ -477,6 +483,28 @@ int run(const run_options& o, const char* argv0) {
           event("PostgreSQL fast restart");
           server.restart();
           break;
+        case fault_kind::lost_slot: {
+          event("slot lost: pg2sr killed, its slot dropped, down " + fixed(f.pause_s) + " s, then pg2sr resync");
+          pg2sr.kill9();
+          for (int i = 0; i < 100; ++i) {  // the walsender lets go of the slot a moment later
+            auto active = admin.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" +
+                                      std::string(slot_name) + "' AND active");
+            if (active.at(0).at(0) == "0") break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+          admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
+                      std::string(slot_name) + "'");
+          std::this_thread::sleep_for(std::chrono::duration<double>(f.pause_s));
+          // A Duplicate Key table cannot be emptied over HTTP: the user's TRUNCATE TABLE.
+          if (emulator)
+            for (const auto& t : plan.tables)
+              if (t.key == key_kind::none) emu::create_pipeline_tables(*emulator, dir / "p.toml", t.name);
+          std::string said = pg2sr.resync();
+          if (said.find("resync requested") == std::string::npos)
+            throw std::runtime_error("pg2sr resync failed: " + said);
+          pg2sr.start("after the slot was lost and pg2sr resync");
+          break;
+        }
         case fault_kind::emulator:
           event("emulator fault " + f.emulator_fault + " on the next " + std::to_string(f.count) + " load(s)");
           if (emulator)
@@ -548,7 +576,8 @@ int run(const run_options& o, const char* argv0) {
   bool pass = caught_up && stop_problem.empty() && differing_tables == 0;
 
   std::ostringstream faults;
-  for (auto k : {fault_kind::kill9, fault_kind::walsender, fault_kind::pg_restart, fault_kind::emulator})
+  for (auto k : {fault_kind::kill9, fault_kind::walsender, fault_kind::pg_restart, fault_kind::emulator,
+                 fault_kind::lost_slot})
     faults << " " << fault_kind_name(k) << "=" << stats.get(std::string("fault ") + fault_kind_name(k));
   long commits = 0, rollbacks = 0, errors = 0;
   std::string error_kinds;  // SQLSTATE x count
@@ -600,12 +629,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-tables", o.plan.max_tables, "tables are drawn from 1..N")->capture_default_str();
   app.add_option("--big-rows", o.plan.big_rows, "rows of the one big transaction")->capture_default_str();
   app.add_option("--faults-per-minute", o.plan.faults_per_minute)->capture_default_str();
-  bool no_keyless = false, no_partitions = false;
+  bool no_keyless = false, no_partitions = false, no_resync = false;
   app.add_flag("--no-keyless", no_keyless, "no keyless (REPLICA IDENTITY FULL) tables");
   bool no_toast = false;
   app.add_flag("--no-toast", no_toast, "no TOAST columns (to narrow down a failure)");
   app.add_flag("--no-faults", [&](std::int64_t) { o.faults = false; }, "no faults");
   app.add_flag("--no-partitions", no_partitions, "no partitioned tables (to narrow down a failure)");
+  app.add_flag("--no-resync", no_resync, "no lost slot and resync (to narrow down a failure)");
   app.add_option("--sink", o.sink, "postgres (create_tables) or starrocks (the emulator, tables from pg2sr's mapping)")
       ->check(CLI::IsMember({"postgres", "starrocks"}))
       ->capture_default_str();
@@ -619,6 +649,7 @@ int main(int argc, char** argv) {
   o.plan.keyless = !no_keyless;
   o.plan.toast = !no_toast;
   o.plan.partitions = !no_partitions;
+  o.plan.resync = !no_resync;
   if (o.sink == "starrocks") {  // what a StarRocks table cannot hold or Stream Load cannot do
     o.plan.special_values = false;
     o.plan.append_only_keyless = true;

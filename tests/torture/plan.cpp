@@ -95,6 +95,7 @@ const char* fault_kind_name(fault_kind k) {
     case fault_kind::walsender: return "walsender_terminated";
     case fault_kind::pg_restart: return "pg_restart";
     case fault_kind::emulator: return "emulator";
+    case fault_kind::lost_slot: return "lost_slot_resync";
   }
   return "?";
 }
@@ -209,7 +210,7 @@ std::string run_plan::describe() const {
         << " s\n";
   for (const auto& f : faults) {
     out << "  fault at " << f.at_s << " s: " << fault_kind_name(f.kind);
-    if (f.kind == fault_kind::kill9) out << " (down " << f.pause_s << " s)";
+    if (f.kind == fault_kind::kill9 || f.kind == fault_kind::lost_slot) out << " (down " << f.pause_s << " s)";
     if (f.kind == fault_kind::emulator)
       out << " " << f.emulator_fault << " x" << f.count << (f.delay_ms ? " delay " + std::to_string(f.delay_ms) + " ms" : "");
     out << "\n";
@@ -295,6 +296,16 @@ run_plan make_plan(std::uint64_t seed, const plan_options& options) {
   // Partitions and streaming from generators of their own: the rest of a seed's plan stays.
   if (options.partitions) draw_partitions(seed, duration_s, plan);
   plan.streaming = std::mt19937_64(seed * 40503u + 11)() % 2 == 0;
+  if (options.resync) {  // in about a third of the runs, from a generator of its own too
+    std::mt19937_64 r(seed * 69069u + 5);
+    if (chance(r, 0.35)) {
+      fault_event f;
+      f.kind = fault_kind::lost_slot;
+      f.at_s = uniform_real(r, 0.15, 0.7) * duration_s;
+      f.pause_s = uniform_real(r, 1, 5);
+      plan.faults.push_back(f);
+    }
+  }
 
   // Drawn last, so that the rest of a seed's plan is the same for both sinks.
   if (options.starrocks) {

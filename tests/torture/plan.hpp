@@ -25,6 +25,7 @@ struct plan_options {
   bool append_only_keyless = false;  ///< keyless tables only get inserts (Duplicate Key)
   bool truncate = true;              ///< sometimes a TRUNCATE
   bool partitions = true;            ///< partitioned tables, partitions swapped (detach + attach) mid-run
+  bool resync = true;                ///< sometimes a lost slot and a resync (fault_kind::lost_slot)
   bool starrocks = false;            ///< emulator faults, load format and compression drawn
 };
 
@@ -72,13 +73,15 @@ struct table_plan {
   std::string insert_range_sql(long from, long to, int toast_every) const;
 };
 
-enum class fault_kind { kill9, walsender, pg_restart, emulator };
+/// lost_slot: pg2sr killed, its slot dropped while the workload writes on (the gap), then
+/// `pg2sr resync` and a start: the resync must leave no row of the gap behind.
+enum class fault_kind { kill9, walsender, pg_restart, emulator, lost_slot };
 const char* fault_kind_name(fault_kind k);
 
 struct fault_event {
   double at_s = 0;     ///< seconds after the workload started
   fault_kind kind = fault_kind::kill9;
-  double pause_s = 0;  ///< kill9: how long pg2sr stays down
+  double pause_s = 0;  ///< kill9, lost_slot: how long pg2sr stays down
   std::string emulator_fault;  ///< emulator: fail, http_500, drop_connection, publish_timeout, ...
   int count = 1;               ///< emulator: loads it hits
   int delay_ms = 0;            ///< emulator: slow_response, label_running, publish_timeout

@@ -297,6 +297,14 @@ struct statement_builder {
           for (auto& s : upsert(step)) out.push_back(std::move(s));
           break;
         case staged_op::moved:
+          // A key change's new key is free in the source; a row the target still holds
+          // under it is a leftover (a resync's gap, whose key chunk deletes it later) and
+          // goes first, or the UPDATE would break the key the target enforces (only then:
+          // without a unique key there, other rows may share the key).
+          if (staging.on_conflict)
+            out.push_back("DELETE FROM " + target.sql + " t USING " + staging.sql + " s WHERE " +
+                          rows_of("s", step, staged_op::moved) + " AND " + match("s"));
+          [[fallthrough]];
         case staged_op::partial:
           if (auto s = update(step, plan.column_sets[step.set]); !s.empty()) out.push_back(std::move(s));
           break;
