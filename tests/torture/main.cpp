@@ -535,8 +535,10 @@ int run(const run_options& o, const char* argv0) {
   long source_rows_now = 0;
   for (const auto& t : plan.tables)
     source_rows_now += std::stol(source.query("SELECT count(*) FROM " + t.qualified()).at(0).at(0));
-  const int catchup_limit_s =
-      o.catchup_timeout_s + static_cast<int>(source_rows_now / std::max(1, plan.max_rows_per_sec));
+  // Small chunks are bound by their own cost (two watermarks, a COPY): ~40 a second here.
+  const int catchup_limit_s = o.catchup_timeout_s +
+                              static_cast<int>(source_rows_now / std::max(1, plan.max_rows_per_sec)) +
+                              static_cast<int>(source_rows_now / std::max(1, plan.chunk_rows) / 20);
   event("catch-up limit " + std::to_string(catchup_limit_s) + " s (" + std::to_string(source_rows_now) +
         " source rows at most " + std::to_string(plan.max_rows_per_sec) + " rows/s)");
   auto until = clock_type::now() + std::chrono::seconds(catchup_limit_s);
