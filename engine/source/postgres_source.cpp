@@ -130,7 +130,7 @@ bool prepare_postgres_source(const config::pipeline_config& cfg, checkpoint_stat
                       config::to_string(cfg.sink.kind), why, store.file().string());
         return false;
       }
-      begin_resync(conn, src.slot, state, store);
+      begin_resync(conn, src.slot, slot_exists, state, store);
       spdlog::info("source {}: resync: slot {} is created again and every selected table's snapshot taken again",
                    where_of(src.postgres), src.slot);
       slot_exists = false;

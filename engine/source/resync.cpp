@@ -19,13 +19,13 @@ std::string lost_changes(const std::string& slot_name, const std::optional<serve
   return "";
 }
 
-void begin_resync(actors::pg_connection& conn, const std::string& slot, actors::checkpoint_state& state,
-                  const actors::checkpoint_store& store) {
+void begin_resync(actors::pg_connection& conn, const std::string& slot, bool slot_exists,
+                  actors::checkpoint_state& state, const actors::checkpoint_store& store) {
   if (!state.snapshot.resync_pending) {
     state.snapshot.resync_pending = true;
     store.save(state);  // before the slot goes: a crash from here on resyncs again
   }
-  if (find_slot(read_slots(conn), slot)) {
+  if (slot_exists) {
     auto dropped = drop_slot(conn, slot);
     if (!dropped.dropped) throw std::runtime_error("resync: " + dropped.message);
     spdlog::info("resync: {}", dropped.message);

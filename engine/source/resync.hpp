@@ -31,10 +31,10 @@ std::string lost_changes(const std::string& slot_name, const std::optional<serve
                          const actors::checkpoint_state& state, bool checkpoint_found);
 
 /// Starts a resync: records it in the checkpoint (saved), drops the slot when it exists
-/// and forgets the snapshot plan and partition sets. Throws std::runtime_error when the
-/// slot cannot be dropped (held by another process).
-void begin_resync(actors::pg_connection& conn, const std::string& slot, actors::checkpoint_state& state,
-                  const actors::checkpoint_store& store);
+/// (`slot_exists`, as the caller just read it) and forgets the snapshot plan and partition
+/// sets. Throws std::runtime_error when the slot cannot be dropped (held by another process).
+void begin_resync(actors::pg_connection& conn, const std::string& slot, bool slot_exists,
+                  actors::checkpoint_state& state, const actors::checkpoint_store& store);
 
 /// After plan_snapshot planned every table again: the target's keys of each table, read
 /// through the sink, written to `keys_dir` a chunk of `chunk_rows` at a time, each file a
